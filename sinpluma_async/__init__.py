@@ -1,0 +1,59 @@
+"""Sin Pluma: the REST and websocket API of a writing platform."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart
+from quart_cors import cors
+from quart_schema import Info, QuartSchema
+
+from sinpluma_async.auth.routes import blueprint as auth_blueprint
+from sinpluma_async.config import Settings
+from sinpluma_async.db import load_models
+from sinpluma_async.errors import register_error_handlers
+from sinpluma_async.openapi import ProblemAwareProvider
+from sinpluma_async.operations.routes import blueprint as operations_blueprint
+from sinpluma_async.requests import ApiRequest
+from sinpluma_async.runtime import install_runtime
+from sinpluma_async.users.routes import blueprint as users_blueprint
+
+log = logging.getLogger(__name__)
+BLUEPRINTS = (operations_blueprint, auth_blueprint, users_blueprint)
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    """Build the application; with no settings they are read from SINPLUMA_* variables."""
+    settings = settings or Settings.from_env()
+    if settings.jwt_secret_generated:
+        log.warning("SINPLUMA_JWT_SECRET is unset: tokens are signed with a random per-process secret")
+    load_models()
+    app = Quart(__name__, static_folder=None)
+    app.request_class = ApiRequest
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_json_bytes)
+    QuartSchema(
+        app,
+        info=Info(title="Sin Pluma API", version="1.0.0"),
+        openapi_path=None,
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        openapi_provider_class=ProblemAwareProvider,
+        security_schemes={"bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    register_error_handlers(app)
+    install_runtime(app, settings)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    if settings.cors_origins:
+        origins = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
+        app = cors(
+            app,
+            allow_origin=origins,
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            expose_headers=["ETag", "Location", "Retry-After", "WWW-Authenticate"],
+            max_age=600,
+        )
+    return app

@@ -1,0 +1,50 @@
+"""Shapes every domain's schemas share: strict request bodies, UTC timestamps, problem documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, to the millisecond."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
+
+
+class RequestBody(BaseModel):
+    """A request body: unknown fields are refused and values are never coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ResponseBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[ValidationIssue] | None = None
+    current_version: int | None = None
+    checks: dict[str, str] | None = None
+
+
+def present(model: BaseModel) -> dict[str, Any]:
+    """Only the fields the client actually sent, for partial updates."""
+    return model.model_dump(exclude_unset=True)

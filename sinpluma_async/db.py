@@ -1,0 +1,156 @@
+"""Engines, transactions and the declarative base shared by every domain's models."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, Text, event, text
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+MYSQL_TABLE_OPTIONS = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+DATABASE_TIMEOUT_SECONDS = 5
+
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
+def case_insensitive_string(length: int) -> String:
+    """A VARCHAR compared ignoring case: NOCASE on SQLite, the table's _ci collation on MySQL."""
+    return String(length).with_variant(String(length, collation="NOCASE"), "sqlite")  # type: ignore[return-value]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC with microseconds in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def load_models() -> MetaData:
+    """Import every domain's models so that Base.metadata describes the whole schema."""
+    from sinpluma_async.auth import models as _auth  # noqa: F401
+    from sinpluma_async.genres import models as _genres  # noqa: F401
+    from sinpluma_async.images import models as _images  # noqa: F401
+    from sinpluma_async.notebooks import models as _notebooks  # noqa: F401
+    from sinpluma_async.pages import models as _pages  # noqa: F401
+    from sinpluma_async.readings import models as _readings  # noqa: F401
+    from sinpluma_async.users import models as _users  # noqa: F401
+
+    return Base.metadata
+
+
+def create_engine(url: str, *, pool_size: int = 10, immediate_writes: bool = False) -> AsyncEngine:
+    """An engine configured for its backend: utf8mb4 and READ COMMITTED on MySQL, WAL on SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": DATABASE_TIMEOUT_SECONDS})
+        _configure_sqlite(engine, immediate_writes=immediate_writes)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=DATABASE_TIMEOUT_SECONDS,
+        pool_recycle=3600,
+        pool_pre_ping=True,
+        isolation_level="READ COMMITTED",
+        connect_args={"charset": "utf8mb4", "connect_timeout": DATABASE_TIMEOUT_SECONDS},
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine, *, immediate_writes: bool) -> None:
+    # pysqlite's own transaction handling defers BEGIN and cannot take the write lock up
+    # front; writers that upgrade a read lock later fail with "database is locked".
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={DATABASE_TIMEOUT_SECONDS * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate_writes else "BEGIN")
+
+
+class Database:
+    """The writer and reader engines and the transactions services run in."""
+
+    def __init__(self, url: str, read_url: str | None = None, *, pool_size: int = 10) -> None:
+        self.writer = create_engine(url, pool_size=pool_size, immediate_writes=True)
+        self.reader = create_engine(read_url or url, pool_size=pool_size)
+        self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.writer.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in a write transaction, committed on success and rolled back on error."""
+        async with self._write_sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session on the read endpoint."""
+        async with self._read_sessions() as session:
+            yield session
+
+    async def ping(self) -> None:
+        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), self.reader.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        await self.reader.dispose()

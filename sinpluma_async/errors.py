@@ -1,0 +1,157 @@
+"""One APIError and the handlers that turn every failure into RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from pydantic import ValidationError
+from quart import Quart, Response, json
+from quart_schema import RequestSchemaValidationError
+from quart_schema.validation import QuerystringValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+
+CODES_BY_STATUS = {
+    400: "validation_error",
+    401: "token_invalid",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "version_conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class APIError(Exception):
+    """An error the client can act on, rendered as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or code)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+
+class ServiceUnavailable(APIError):
+    """A dependency (database, Redis, storage) cannot be reached: retry later."""
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(
+            503,
+            "service_unavailable",
+            f"The {dependency} is unavailable; retry shortly",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
+def problem_body(status: int, code: str, detail: str | None, **extra: Any) -> dict[str, Any]:
+    """The problem+json document for a status and code."""
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
+    body["detail"] = detail or title
+    body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    response = Response(
+        json.dumps(problem_body(status, code, detail, **extra)),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    if status == 401 and "WWW-Authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{code}"'
+    return response
+
+
+def validation_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
+    """Pydantic errors as `[{loc, msg}]`, located in the body or the query string."""
+    return [
+        {"loc": [location, *entry["loc"]], "msg": entry["msg"], "type": entry["type"]}
+        for entry in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def invalid(field: Sequence[str | int], message: str, location: str = "body") -> APIError:
+    """A 400 for one field that the schema alone could not judge."""
+    return APIError(
+        400,
+        "validation_error",
+        "Request is invalid",
+        errors=[{"loc": [location, *field], "msg": message, "type": "value_error"}],
+    )
+
+
+def register_error_handlers(app: Quart) -> None:
+    """Route every exception, the framework's included, to a problem+json response."""
+
+    @app.errorhandler(APIError)
+    async def handle_api_error(error: APIError) -> Response:
+        return problem_response(error.status, error.code, error.detail, headers=error.headers, **error.extra)
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def handle_schema_error(error: RequestSchemaValidationError) -> Response:
+        location = "query" if isinstance(error, QuerystringValidationError) else "body"
+        cause = error.validation_error
+        if isinstance(cause, ValidationError):
+            errors = validation_errors(cause, location)
+        else:
+            errors = [{"loc": [location], "msg": str(cause), "type": "value_error"}]
+        detail = "Query string is invalid" if location == "query" else "Request body is invalid"
+        return problem_response(400, "validation_error", detail, errors=errors)
+
+    @app.errorhandler(HTTPException)
+    async def handle_http_exception(error: HTTPException) -> Response:
+        status = error.code or 500
+        headers: dict[str, str] = {}
+        if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
+        code = CODES_BY_STATUS.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
+        detail = _framework_detail(status, error)
+        return problem_response(status, code, detail, headers=headers)
+
+    @app.errorhandler(Exception)
+    async def handle_unexpected(error: Exception) -> Response:
+        log.exception("Unhandled error", exc_info=error)
+        return problem_response(500, "internal_error", "The server failed to handle the request")
+
+
+def _framework_detail(status: int, error: HTTPException) -> str:
+    if status == 404:
+        return "No such resource"
+    if status == 405:
+        return "Method not allowed on this resource"
+    if status == 413:
+        return "Request body is too large"
+    return error.description if status == 400 and error.description else HTTPStatus(status).phrase

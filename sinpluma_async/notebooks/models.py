@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sinpluma_async.db import MYSQL_TABLE_OPTIONS, Base, IdType, UTCDateTime, utcnow
+
+NOTEBOOK_STATUSES = ("draft", "published")
+
+
+class Notebook(Base):
+    __tablename__ = "notebooks"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published')", name="status"),
+        Index("ix_notebooks_status_updated_at", "status", "updated_at"),
+        Index("ix_notebooks_author_id_updated_at", "author_id", "updated_at"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    genre_id: Mapped[int] = mapped_column(ForeignKey("genres.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    resume: Mapped[str] = mapped_column(String(2000), default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    cover_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("images.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

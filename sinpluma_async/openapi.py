@@ -1,0 +1,77 @@
+"""The OpenAPI document: every operation lists its problem+json error responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+from quart_schema import OpenAPIProvider
+from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, QUART_SCHEMA_REQUEST_ATTRIBUTE
+from werkzeug.routing.rules import Rule
+
+from sinpluma_async.contract import Problem
+from sinpluma_async.errors import PROBLEM_CONTENT_TYPE
+
+PROBLEMS_ATTRIBUTE = "_sinpluma_problems"
+EMPTY_RESPONSES_ATTRIBUTE = "_sinpluma_empty_responses"
+ACCESS_ATTRIBUTE = "_sinpluma_access"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def problems(*statuses: int) -> Callable[[F], F]:
+    """Document the error statuses a route can answer besides the ones every route shares."""
+
+    def decorator(view: F) -> F:
+        setattr(view, PROBLEMS_ATTRIBUTE, {*getattr(view, PROBLEMS_ATTRIBUTE, ()), *statuses})
+        return view
+
+    return decorator
+
+
+def empty_response(status: int = 204) -> Callable[[F], F]:
+    """Document a response without a body, such as 204 or 304."""
+
+    def decorator(view: F) -> F:
+        setattr(view, EMPTY_RESPONSES_ATTRIBUTE, {*getattr(view, EMPTY_RESPONSES_ATTRIBUTE, ()), status})
+        return view
+
+    return decorator
+
+
+class ProblemAwareProvider(OpenAPIProvider):
+    """Adds problem+json error responses and bodiless responses to each operation."""
+
+    def schema(self) -> dict[str, Any]:
+        document = super().schema()
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        definitions = problem_schema.pop("$defs", {})
+        document["components"]["schemas"].update(definitions)
+        document["components"]["schemas"]["Problem"] = problem_schema
+        return document
+
+    def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
+        paths, components = super().build_paths(rule)
+        view = self._app.view_functions[rule.endpoint]
+        statuses = {500, *getattr(view, PROBLEMS_ATTRIBUTE, ())}
+        if getattr(view, ACCESS_ATTRIBUTE, "public") != "public":
+            statuses |= {401, 503}
+        if getattr(view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, None) is not None:
+            statuses.add(400)
+        if getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, None) is not None:
+            statuses |= {400, 413, 415}
+        for operations in paths.values():
+            for operation in operations.values():
+                responses = {str(status): value for status, value in operation["responses"].items()}
+                for status in getattr(view, EMPTY_RESPONSES_ATTRIBUTE, ()):
+                    responses[str(status)] = {"description": HTTPStatus(status).phrase}
+                for status in sorted(statuses):
+                    responses[str(status)] = _problem_response(HTTPStatus(status).phrase)
+                responses["default"] = _problem_response("Any other error")
+                operation["responses"] = responses
+        return paths, components
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}}}

@@ -1,0 +1,97 @@
+"""The process-wide resources the routes hand to services, opened and closed with the app."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from quart import Quart, current_app
+from redis.asyncio import Redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from sinpluma_async.config import Settings
+from sinpluma_async.db import Database
+from sinpluma_async.errors import ServiceUnavailable
+from sinpluma_async.security.passwords import PasswordHasher
+from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
+from sinpluma_async.security.tokens import TokenCodec
+
+EXTENSION_KEY = "sinpluma"
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+@dataclass(kw_only=True)
+class Runtime:
+    settings: Settings
+    database: Database
+    redis: Redis | None
+    revocations: RevocationStore
+    tokens: TokenCodec
+    passwords: PasswordHasher
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        redis = connect_redis(settings.redis_url) if settings.redis_url else None
+        revocations: RevocationStore = (
+            RedisRevocationStore(redis, settings.redis_key_prefix) if redis else MemoryRevocationStore()
+        )
+        return cls(
+            settings=settings,
+            database=Database(settings.database_url, settings.database_read_url, pool_size=settings.database_pool_size),
+            redis=redis,
+            revocations=revocations,
+            tokens=TokenCodec(
+                secret=settings.jwt_secret,
+                access_seconds=settings.access_token_seconds,
+                refresh_seconds=settings.refresh_token_seconds,
+            ),
+            passwords=PasswordHasher(rounds=settings.bcrypt_rounds, workers=settings.bcrypt_workers),
+        )
+
+    async def close(self) -> None:
+        self.passwords.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.database.dispose()
+
+    async def check_redis(self) -> None:
+        """Raise ServiceUnavailable unless the configured Redis answers a PING."""
+        if self.redis is None:
+            return
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_SECONDS * 2):
+                await self.redis.ping()
+        except (RedisError, TimeoutError):
+            raise ServiceUnavailable("redis") from None
+
+
+def connect_redis(url: str) -> Redis:
+    """A client that gives up within about two seconds, so that callers can fail closed."""
+    return Redis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), retries=1),
+        health_check_interval=30,
+    )
+
+
+def current_runtime() -> Runtime:
+    runtime: Runtime = current_app.extensions[EXTENSION_KEY]
+    return runtime
+
+
+def install_runtime(app: Quart, settings: Settings) -> None:
+    """Open the runtime before serving and close it after."""
+
+    @app.before_serving
+    async def open_runtime() -> None:
+        app.extensions[EXTENSION_KEY] = Runtime.open(settings)
+
+    @app.after_serving
+    async def close_runtime() -> None:
+        runtime: Runtime | None = app.extensions.pop(EXTENSION_KEY, None)
+        if runtime is not None:
+            await runtime.close()

@@ -1,0 +1,95 @@
+"""Who may call a route: every view is declared public, optionally authenticated, or authenticated."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Literal, TypeVar
+
+from quart import g, request
+from quart_schema import security_scheme
+
+from sinpluma_async.openapi import ACCESS_ATTRIBUTE
+from sinpluma_async.runtime import current_runtime
+from sinpluma_async.security.tokens import Claims, TokenType, token_error
+
+Access = Literal["public", "optional", "required"]
+BEARER = [{"bearerAuth": []}]
+View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    user_id: int
+    claims: Claims
+
+
+def public(view: View) -> View:
+    """The route needs no token and ignores one."""
+    setattr(view, ACCESS_ATTRIBUTE, "public")
+    return view
+
+
+def auth_required(view: View) -> View:
+    """The route answers 401 without a valid, unrevoked access token."""
+    return _guard(view, "required")
+
+
+def auth_optional(view: View) -> View:
+    """The route works anonymously; a token, when sent, must be valid."""
+    return _guard(view, "optional")
+
+
+def refresh_token_required(view: View) -> View:
+    """The route takes a refresh token (and only a refresh token) as its bearer credential."""
+    setattr(view, ACCESS_ATTRIBUTE, "required")
+    return security_scheme(BEARER)(view)  # type: ignore[no-any-return]
+
+
+def _guard(view: View, access: Access) -> View:
+    @wraps(view)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        identity = await authenticate("access", required=access == "required")
+        g.identity = identity
+        return await view(*args, **kwargs)
+
+    setattr(wrapper, ACCESS_ATTRIBUTE, access)
+    return security_scheme(BEARER)(wrapper)  # type: ignore[no-any-return]
+
+
+def current_identity() -> Identity:
+    identity: Identity | None = g.get("identity")
+    if identity is None:
+        raise token_error("token_missing", "This endpoint needs a bearer token")
+    return identity
+
+
+def maybe_identity() -> Identity | None:
+    identity: Identity | None = g.get("identity")
+    return identity
+
+
+def bearer_token() -> str | None:
+    """The token of the request's `Authorization: Bearer` header, if it has one."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise token_error("token_invalid", "Authorization must be 'Bearer <token>'")
+    return token.strip()
+
+
+async def authenticate(expected: TokenType, *, required: bool) -> Identity | None:
+    """Decode the request's bearer token and check it against revocations (one round trip)."""
+    token = bearer_token()
+    if token is None:
+        if required:
+            raise token_error("token_missing", "This endpoint needs a bearer token")
+        return None
+    runtime = current_runtime()
+    claims = runtime.tokens.decode(token, expected=expected)
+    if await runtime.revocations.is_revoked(claims):
+        raise token_error("token_revoked", "The token has been revoked")
+    return Identity(claims.user_id, claims)

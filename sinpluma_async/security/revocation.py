@@ -1,0 +1,91 @@
+"""Revoked token ids (jti) and session ids (sid), kept for the token's remaining lifetime x 1.2."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from sinpluma_async.errors import ServiceUnavailable
+from sinpluma_async.security.tokens import Claims
+
+TTL_FACTOR = 1.2
+
+
+def revocation_ttl(seconds_left: float) -> int:
+    """How long a revocation must be remembered for a token with this much life left."""
+    return max(1, int(seconds_left * TTL_FACTOR) + 1)
+
+
+class RevocationStore(Protocol):
+    async def is_revoked(self, claims: Claims) -> bool:
+        """Whether the token's jti or its session's sid was revoked (one round trip)."""
+
+    async def revoke(self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None) -> None:
+        """Revoke token ids and session ids, each for its TTL in seconds (one round trip)."""
+
+    async def sid_revoked(self, sid: str) -> bool:
+        """Whether a session was revoked, for long-lived connections re-checking their session."""
+
+
+class RedisRevocationStore:
+    """Revocations shared by every server process through Redis."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._jti_prefix = f"{prefix}revoked:jti:"
+        self._sid_prefix = f"{prefix}revoked:sid:"
+
+    async def is_revoked(self, claims: Claims) -> bool:
+        try:
+            values = await self._redis.mget(self._jti_prefix + claims.jti, self._sid_prefix + claims.sid)
+        except RedisError:
+            raise ServiceUnavailable("token store") from None
+        return any(value is not None for value in values)
+
+    async def sid_revoked(self, sid: str) -> bool:
+        try:
+            return bool(await self._redis.exists(self._sid_prefix + sid))
+        except RedisError:
+            raise ServiceUnavailable("token store") from None
+
+    async def revoke(self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None) -> None:
+        entries = [(self._jti_prefix + jti, ttl) for jti, ttl in (jtis or {}).items()]
+        entries += [(self._sid_prefix + sid, ttl) for sid, ttl in (sids or {}).items()]
+        if not entries:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipeline:
+                for key, ttl in entries:
+                    pipeline.set(key, b"1", ex=ttl)
+                await pipeline.execute()
+        except RedisError:
+            raise ServiceUnavailable("token store") from None
+
+
+class MemoryRevocationStore:
+    """Revocations for a single process, used when no Redis is configured."""
+
+    def __init__(self) -> None:
+        self._expiry: dict[str, float] = {}
+
+    async def is_revoked(self, claims: Claims) -> bool:
+        return self._live("jti:" + claims.jti) or self._live("sid:" + claims.sid)
+
+    async def sid_revoked(self, sid: str) -> bool:
+        return self._live("sid:" + sid)
+
+    async def revoke(self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None) -> None:
+        now = time.monotonic()
+        self._expiry = {key: until for key, until in self._expiry.items() if until > now}
+        for jti, ttl in (jtis or {}).items():
+            self._expiry["jti:" + jti] = now + ttl
+        for sid, ttl in (sids or {}).items():
+            self._expiry["sid:" + sid] = now + ttl
+
+    def _live(self, key: str) -> bool:
+        until = self._expiry.get(key)
+        return until is not None and until > time.monotonic()

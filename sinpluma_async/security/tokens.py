@@ -1,0 +1,94 @@
+"""HS256 access and refresh tokens: the algorithm pinned, every claim required."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+
+from sinpluma_async.errors import APIError
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "jti", "sid", "type", "iat", "exp"]
+TokenType = Literal["access", "refresh"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    user_id: int
+    jti: str
+    sid: str
+    type: TokenType
+    issued_at: int
+    expires_at: int
+
+    def seconds_left(self, now: float | None = None) -> float:
+        return max(0.0, self.expires_at - (time.time() if now is None else now))
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    claims: Claims
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def token_error(code: str, detail: str) -> APIError:
+    return APIError(401, code, detail)
+
+
+class TokenCodec:
+    """Issues and decodes the service's JWTs."""
+
+    def __init__(self, *, secret: str, access_seconds: int, refresh_seconds: int) -> None:
+        self._secret = secret
+        self.access_seconds = access_seconds
+        self.refresh_seconds = refresh_seconds
+
+    def issue(self, *, user_id: int, sid: str, type: TokenType, now: float | None = None) -> IssuedToken:
+        issued_at = int(time.time() if now is None else now)
+        lifetime = self.access_seconds if type == "access" else self.refresh_seconds
+        claims = Claims(user_id, new_id(), sid, type, issued_at, issued_at + lifetime)
+        payload = {
+            "sub": str(user_id),
+            "jti": claims.jti,
+            "sid": sid,
+            "type": type,
+            "iat": issued_at,
+            "exp": claims.expires_at,
+        }
+        return IssuedToken(jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims)
+
+    def decode(self, token: str, *, expected: TokenType) -> Claims:
+        """The claims of a valid token of the expected type, or a 401 APIError."""
+        try:
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": REQUIRED_CLAIMS, "verify_signature": True},
+            )
+        except jwt.ExpiredSignatureError:
+            raise token_error("token_expired", "The token has expired") from None
+        except jwt.PyJWTError:
+            raise token_error("token_invalid", "The token is invalid") from None
+        claims = _claims_from(payload)
+        if claims is None or claims.type != expected:
+            raise token_error("token_invalid", f"This endpoint takes a valid {expected} token")
+        return claims
+
+
+def _claims_from(payload: dict[str, object]) -> Claims | None:
+    sub, jti, sid, type_ = payload["sub"], payload["jti"], payload["sid"], payload["type"]
+    iat, exp = payload["iat"], payload["exp"]
+    if not (isinstance(sub, str) and sub.isdigit() and isinstance(jti, str) and isinstance(sid, str)):
+        return None
+    if type_ not in ("access", "refresh") or not isinstance(iat, int) or not isinstance(exp, int):
+        return None
+    return Claims(int(sub), jti, sid, type_, iat, exp)  # type: ignore[arg-type]
