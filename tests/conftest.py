@@ -1,0 +1,155 @@
+"""The app under test, on the embedded backend and on MariaDB + Redis.
+
+Every test that takes `client` runs twice: once on SQLite with the in-process revocation
+store, once on MariaDB with Redis. Service tests skip when a service is missing, unless
+SINPLUMA_REQUIRE_SERVICES=1, which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pytest
+import redis
+from quart import Quart
+from quart.typing import TestClientProtocol
+
+from sinpluma_async import create_app
+from sinpluma_async.cli import migrate
+from sinpluma_async.config import Settings
+from tests.support import Account, make_account
+
+MARIADB_SERVER_URL = os.environ.get("TEST_MARIADB_URL", "mysql+aiomysql://root@127.0.0.1:3306")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+DATA_TABLES = ("readings", "pages", "notebooks", "auth_sessions", "users", "images")
+
+
+def service_missing(name: str, error: Exception) -> None:
+    message = f"{name} is not reachable: {error}"
+    if os.environ.get("SINPLUMA_REQUIRE_SERVICES") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def _mysql_connection(database: str | None = None) -> pymysql.Connection[Any]:
+    url = MARIADB_SERVER_URL.split("://", 1)[1]
+    credentials, _, hostport = url.rpartition("@")
+    user, _, password = credentials.partition(":")
+    host, _, port = hostport.partition(":")
+    return pymysql.connect(
+        host=host,
+        port=int(port or 3306),
+        user=user or "root",
+        password=password,
+        database=database,
+        charset="utf8mb4",
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A fresh, migrated database on the MariaDB server, dropped after the run."""
+    try:
+        connection = _mysql_connection()
+    except pymysql.MySQLError as error:
+        service_missing("MariaDB", error)
+    name = f"sinpluma_test_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    url = f"{MARIADB_SERVER_URL}/{name}?charset=utf8mb4"
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        service_missing("Redis", error)
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies, so that migrations run once."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def _empty_mariadb(url: str) -> None:
+    database = url.rsplit("/", 1)[1].split("?", 1)[0]
+    connection = _mysql_connection(database)
+    with connection.cursor() as cursor:
+        for table in DATA_TABLES:
+            cursor.execute(f"DELETE FROM {table}")
+    connection.close()
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    settings: Settings
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """Settings for one backend, on an empty database and a private Redis key prefix."""
+    base = Settings(
+        bcrypt_rounds=4,
+        jwt_secret=secrets.token_urlsafe(48),
+        jwt_secret_generated=False,
+        object_dir=tmp_path / "objects",
+    )
+    if request.param == "sqlite":
+        database = tmp_path / "sinpluma.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
+        return Backend("sqlite", replace(base, database_url=f"sqlite+aiosqlite:///{database}"))
+    url = request.getfixturevalue("mariadb_url")
+    redis_url = request.getfixturevalue("redis_url")
+    _empty_mariadb(url)
+    prefix = f"sinpluma:test:{uuid.uuid4().hex}:"
+    return Backend("mariadb", replace(base, database_url=url, redis_url=redis_url, redis_key_prefix=prefix))
+
+
+@pytest.fixture
+def settings(backend: Backend) -> Settings:
+    return backend.settings
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Quart]:
+    application = create_app(settings)
+    async with application.test_app():
+        yield application
+
+
+@pytest.fixture
+def client(app: Quart) -> TestClientProtocol:
+    return app.test_client()
+
+
+@pytest.fixture
+async def writer(client: TestClientProtocol) -> Account:
+    return await make_account(client, "writer")
+
+
+@pytest.fixture
+async def reader(client: TestClientProtocol) -> Account:
+    """A second user, for what the first user's things look like to someone else."""
+    return await make_account(client, "reader")

@@ -1,0 +1,65 @@
+"""Helpers the tests share: accounts and problem+json assertions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from quart.typing import TestClientProtocol
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Account:
+    """A registered, logged-in user and the headers that authenticate as them."""
+
+    user_id: int
+    username: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+async def register(client: TestClientProtocol, username: str, **fields: Any) -> dict[str, Any]:
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD, **fields}
+    response = await client.post("/user/register", json=body)
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    profile: dict[str, Any] = await response.get_json()
+    return profile
+
+
+async def login(client: TestClientProtocol, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = await client.post("/user/login", json={"username": username, "password": password})
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    tokens: dict[str, Any] = await response.get_json()
+    return tokens
+
+
+async def make_account(client: TestClientProtocol, username: str) -> Account:
+    profile = await register(client, username)
+    tokens = await login(client, username)
+    return Account(
+        user_id=profile["user_id"],
+        username=username,
+        email=profile["email"],
+        password=PASSWORD,
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+    )
+
+
+async def problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert that a response is a problem+json document with this status and code."""
+    body = await response.get_data(as_text=True)
+    assert response.status_code == status, body
+    assert response.headers["Content-Type"] == "application/problem+json", body
+    document: dict[str, Any] = await response.get_json()
+    assert document["status"] == status and document["code"] == code, document
+    assert document["type"] == "about:blank" and document["title"] and document["detail"]
+    return document
