@@ -34,7 +34,9 @@ async def test_unknown_user_and_wrong_password_look_the_same(client):
     await register(client, "ana")
     unknown = await client.post("/user/login", json={"username": "nobody", "password": PASSWORD})
     wrong = await client.post("/user/login", json={"username": "ana", "password": "wrong password"})
-    assert await problem(unknown, 401, "invalid_credentials") == await problem(wrong, 401, "invalid_credentials")
+    assert await problem(unknown, 401, "invalid_credentials") == await problem(
+        wrong, 401, "invalid_credentials"
+    )
 
 
 async def test_unknown_user_still_costs_a_bcrypt_check(client, monkeypatch):
@@ -58,7 +60,9 @@ async def test_password_over_72_bytes_is_401_not_500(client):
 
 async def test_password_sharing_first_72_bytes_does_not_log_in(client):
     password = "p" * 72
-    await client.post("/user/register", json={"username": "ana", "email": "a@example.com", "password": password})
+    await client.post(
+        "/user/register", json={"username": "ana", "email": "a@example.com", "password": password}
+    )
     response = await client.post("/user/login", json={"username": "ana", "password": password + "extra"})
     await problem(response, 401, "invalid_credentials")
 

@@ -15,7 +15,9 @@ async def test_refresh_rotates_both_tokens(client, writer):
     assert response.status_code == 200
     assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert body["refresh_token"] != writer.refresh_token
-    assert (await client.put("/user/settings", headers=bearer(body["access_token"]), json={})).status_code == 200
+    assert (
+        await client.put("/user/settings", headers=bearer(body["access_token"]), json={})
+    ).status_code == 200
 
 
 async def test_rotated_refresh_token_reuse_revokes_the_session(client, writer):

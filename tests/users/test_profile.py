@@ -7,7 +7,15 @@ async def test_public_profile_hides_email(client, writer):
     response = await client.get("/user/writer")
     assert response.status_code == 200
     body = await response.get_json()
-    assert set(body) == {"user_id", "username", "display_name", "bio", "created_at", "image_url", "notebook_count"}
+    assert set(body) == {
+        "user_id",
+        "username",
+        "display_name",
+        "bio",
+        "created_at",
+        "image_url",
+        "notebook_count",
+    }
 
 
 async def test_lookup_ignores_case(client):

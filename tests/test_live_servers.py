@@ -1,0 +1,77 @@
+"""Two Hypercorn processes sharing MariaDB and Redis behave as one service."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.live import LiveServer
+from tests.support import PASSWORD
+
+
+@pytest.fixture(scope="module")
+def shared_environment(mariadb_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        "SINPLUMA_DATABASE_URL": mariadb_url,
+        "SINPLUMA_REDIS_URL": redis_url,
+        "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:live:{uuid.uuid4().hex}:",
+        "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
+        "SINPLUMA_BCRYPT_ROUNDS": "4",
+    }
+
+
+@pytest.fixture(scope="module")
+def two_servers(shared_environment: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
+    first = LiveServer(shared_environment)
+    try:
+        second = LiveServer(shared_environment)
+    except Exception:
+        first.stop()
+        raise
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def login_on(server: LiveServer) -> dict[str, str]:
+    username = f"u{uuid.uuid4().hex[:12]}"
+    registered = httpx.post(
+        f"{server.url}/user/register",
+        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+    )
+    assert registered.status_code == 201, registered.text
+    response = httpx.post(f"{server.url}/user/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    tokens: dict[str, str] = response.json()
+    return tokens
+
+
+def test_logout_on_one_process_is_refused_by_the_other(two_servers):
+    first, second = two_servers
+    tokens = login_on(first)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert httpx.put(f"{second.url}/user/settings", headers=headers, json={}).status_code == 200
+    assert httpx.delete(f"{first.url}/user/logout", headers=headers).status_code == 204
+    refused = httpx.put(f"{second.url}/user/settings", headers=headers, json={})
+    assert refused.status_code == 401 and refused.json()["code"] == "token_revoked"
+    assert refused.headers["content-type"] == "application/problem+json"
+    refresh = httpx.post(
+        f"{second.url}/user/token/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}
+    )
+    assert refresh.status_code == 401
+
+
+def test_refresh_token_rotated_on_one_process_is_reuse_on_the_other(two_servers):
+    first, second = two_servers
+    tokens = login_on(first)
+    refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    rotated = httpx.post(f"{first.url}/user/token/refresh", headers=refresh)
+    assert rotated.status_code == 200
+    reuse = httpx.post(f"{second.url}/user/token/refresh", headers=refresh)
+    assert reuse.status_code == 401 and reuse.json()["code"] == "token_revoked"
+    fresh = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
+    assert httpx.put(f"{first.url}/user/settings", headers=fresh, json={}).status_code == 401
