@@ -36,7 +36,7 @@ LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 def case_insensitive_string(length: int) -> String:
     """A VARCHAR compared ignoring case: NOCASE on SQLite, the table's _ci collation on MySQL."""
-    return String(length).with_variant(String(length, collation="NOCASE"), "sqlite")  # type: ignore[return-value]
+    return String(length).with_variant(String(length, collation="NOCASE"), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -54,7 +54,7 @@ class APIError(Exception):
         self.extra = extra
 
 
-class ServiceUnavailable(APIError):
+class ServiceUnavailableError(APIError):
     """A dependency (database, Redis, storage) cannot be reached: retry later."""
 
     def __init__(self, dependency: str) -> None:

@@ -22,6 +22,7 @@ class ApiRequest(Request):
                 return None
             raise APIError(415, "unsupported_media_type", "Send the body as application/json")
         raw = await self.get_data(cache=cache, as_text=False)
+        assert isinstance(raw, bytes)
         try:
             return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except UnicodeDecodeError:

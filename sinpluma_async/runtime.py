@@ -13,7 +13,7 @@ from redis.retry import Retry
 
 from sinpluma_async.config import Settings
 from sinpluma_async.db import Database
-from sinpluma_async.errors import ServiceUnavailable
+from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
@@ -39,7 +39,9 @@ class Runtime:
         )
         return cls(
             settings=settings,
-            database=Database(settings.database_url, settings.database_read_url, pool_size=settings.database_pool_size),
+            database=Database(
+                settings.database_url, settings.database_read_url, pool_size=settings.database_pool_size
+            ),
             redis=redis,
             revocations=revocations,
             tokens=TokenCodec(
@@ -57,14 +59,14 @@ class Runtime:
         await self.database.dispose()
 
     async def check_redis(self) -> None:
-        """Raise ServiceUnavailable unless the configured Redis answers a PING."""
+        """Raise ServiceUnavailableError unless the configured Redis answers a PING."""
         if self.redis is None:
             return
         try:
             async with asyncio.timeout(REDIS_TIMEOUT_SECONDS * 2):
                 await self.redis.ping()
         except (RedisError, TimeoutError):
-            raise ServiceUnavailable("redis") from None
+            raise ServiceUnavailableError("redis") from None
 
 
 def connect_redis(url: str) -> Redis:

@@ -32,7 +32,7 @@ class LiveServer:
         self._log = tempfile.NamedTemporaryFile(prefix="hypercorn-", suffix=".log", delete=False)  # noqa: SIM115
         env = {key: value for key, value in os.environ.items() if not key.startswith("SINPLUMA_")}
         env.update(environment)
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",

@@ -55,7 +55,8 @@ async def test_mariadb_tables_are_utf8mb4(mariadb_url):
                 (
                     await connection.execute(
                         text(
-                            "SELECT table_collation FROM information_schema.tables WHERE table_schema = DATABASE()"
+                            "SELECT table_collation FROM information_schema.tables"
+                            " WHERE table_schema = DATABASE()"
                         )
                     )
                 )

@@ -7,7 +7,13 @@ from sinpluma_async.auth import service
 from sinpluma_async.auth.schemas import LoginRequest, LoginResponse, TokenPair
 from sinpluma_async.openapi import empty_response, problems
 from sinpluma_async.runtime import current_runtime
-from sinpluma_async.security.access import auth_required, bearer_token, current_identity, public, refresh_token_required
+from sinpluma_async.security.access import (
+    auth_required,
+    bearer_token,
+    current_identity,
+    public,
+    refresh_token_required,
+)
 from sinpluma_async.security.tokens import token_error
 
 blueprint = Blueprint("auth", __name__, url_prefix="/user")

@@ -46,11 +46,15 @@ async def login(
         await session.execute(
             delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at < now)
         )
-        session.add(AuthSession(id=sid, user_id=user.id, refresh_jti=refresh.jti, expires_at=_expiry(refresh)))
+        session.add(
+            AuthSession(id=sid, user_id=user.id, refresh_jti=refresh.jti, expires_at=_expiry(refresh))
+        )
     return LoginResponse(**pair.model_dump(), user=private_profile(user, notebook_count))
 
 
-async def refresh(*, db: Database, tokens: TokenCodec, revocations: RevocationStore, claims: Claims) -> TokenPair:
+async def refresh(
+    *, db: Database, tokens: TokenCodec, revocations: RevocationStore, claims: Claims
+) -> TokenPair:
     """Rotate a refresh token. A token that was already rotated revokes its whole session."""
     pair, new_refresh = _token_pair(tokens, user_id=claims.user_id, sid=claims.sid)
     async with db.transaction() as session:
@@ -89,15 +93,19 @@ async def revoke_other_sessions(
     """End every live session of a user but one, inside the caller's transaction."""
     now = utcnow()
     others = (
-        await session.execute(
-            select(AuthSession).where(
-                AuthSession.user_id == user_id,
-                AuthSession.id != keep_session_id,
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > now,
+        (
+            await session.execute(
+                select(AuthSession).where(
+                    AuthSession.user_id == user_id,
+                    AuthSession.id != keep_session_id,
+                    AuthSession.revoked_at.is_(None),
+                    AuthSession.expires_at > now,
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not others:
         return
     await revocations.revoke(sids={row.id: _session_ttl(row) for row in others})

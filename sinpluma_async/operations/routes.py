@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from quart import Blueprint, Response, current_app, jsonify
 from quart_schema import hide, validate_response
+
 from sinpluma_async.errors import RETRY_AFTER_SECONDS, APIError
 from sinpluma_async.openapi import problems
 from sinpluma_async.runtime import current_runtime
@@ -52,7 +53,10 @@ async def readyz() -> Readiness:
     if runtime.redis is not None:
         probes["redis"] = runtime.check_redis()
     outcomes = await asyncio.gather(*probes.values(), return_exceptions=True)
-    checks = {name: "unavailable" if isinstance(outcome, BaseException) else "ok" for name, outcome in zip(probes, outcomes)}
+    checks = {
+        name: "unavailable" if isinstance(outcome, BaseException) else "ok"
+        for name, outcome in zip(probes, outcomes, strict=True)
+    }
     failing = [name for name, state in checks.items() if state != "ok"]
     if failing:
         raise APIError(
@@ -62,7 +66,7 @@ async def readyz() -> Readiness:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             checks=checks,
         )
-    return Readiness(checks=checks)  # type: ignore[arg-type]
+    return Readiness(checks=checks)
 
 
 @blueprint.get("/openapi.json")

@@ -25,7 +25,10 @@ class PasswordHasher:
         encoded = password.encode()
         if len(encoded) > MAX_PASSWORD_BYTES:
             raise ValueError("password is longer than 72 bytes")
-        digest = await self._run(bcrypt.hashpw, encoded, bcrypt.gensalt(self._rounds))
+        loop = asyncio.get_running_loop()
+        digest = await loop.run_in_executor(
+            self._executor, bcrypt.hashpw, encoded, bcrypt.gensalt(self._rounds)
+        )
         return digest.decode()
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
@@ -33,12 +36,11 @@ class PasswordHasher:
         encoded = password.encode()
         too_long = len(encoded) > MAX_PASSWORD_BYTES
         stored = self._dummy_hash if password_hash is None or too_long else password_hash.encode()
-        matches = await self._run(bcrypt.checkpw, encoded[:MAX_PASSWORD_BYTES], stored)
-        return bool(matches) and password_hash is not None and not too_long
-
-    async def _run(self, function: object, *args: bytes) -> bytes | bool:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, function, *args)  # type: ignore[arg-type]
+        matches = await loop.run_in_executor(
+            self._executor, bcrypt.checkpw, encoded[:MAX_PASSWORD_BYTES], stored
+        )
+        return matches and password_hash is not None and not too_long
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -9,7 +9,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from sinpluma_async.errors import ServiceUnavailable
+from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.security.tokens import Claims
 
 TTL_FACTOR = 1.2
@@ -24,7 +24,9 @@ class RevocationStore(Protocol):
     async def is_revoked(self, claims: Claims) -> bool:
         """Whether the token's jti or its session's sid was revoked (one round trip)."""
 
-    async def revoke(self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None) -> None:
+    async def revoke(
+        self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None
+    ) -> None:
         """Revoke token ids and session ids, each for its TTL in seconds (one round trip)."""
 
     async def sid_revoked(self, sid: str) -> bool:
@@ -43,16 +45,18 @@ class RedisRevocationStore:
         try:
             values = await self._redis.mget(self._jti_prefix + claims.jti, self._sid_prefix + claims.sid)
         except RedisError:
-            raise ServiceUnavailable("token store") from None
+            raise ServiceUnavailableError("token store") from None
         return any(value is not None for value in values)
 
     async def sid_revoked(self, sid: str) -> bool:
         try:
             return bool(await self._redis.exists(self._sid_prefix + sid))
         except RedisError:
-            raise ServiceUnavailable("token store") from None
+            raise ServiceUnavailableError("token store") from None
 
-    async def revoke(self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None) -> None:
+    async def revoke(
+        self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None
+    ) -> None:
         entries = [(self._jti_prefix + jti, ttl) for jti, ttl in (jtis or {}).items()]
         entries += [(self._sid_prefix + sid, ttl) for sid, ttl in (sids or {}).items()]
         if not entries:
@@ -63,7 +67,7 @@ class RedisRevocationStore:
                     pipeline.set(key, b"1", ex=ttl)
                 await pipeline.execute()
         except RedisError:
-            raise ServiceUnavailable("token store") from None
+            raise ServiceUnavailableError("token store") from None
 
 
 class MemoryRevocationStore:
@@ -78,7 +82,9 @@ class MemoryRevocationStore:
     async def sid_revoked(self, sid: str) -> bool:
         return self._live("sid:" + sid)
 
-    async def revoke(self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None) -> None:
+    async def revoke(
+        self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None
+    ) -> None:
         now = time.monotonic()
         self._expiry = {key: until for key, until in self._expiry.items() if until > now}
         for jti, ttl in (jtis or {}).items():

@@ -91,4 +91,4 @@ def _claims_from(payload: dict[str, object]) -> Claims | None:
         return None
     if type_ not in ("access", "refresh") or not isinstance(iat, int) or not isinstance(exp, int):
         return None
-    return Claims(int(sub), jti, sid, type_, iat, exp)  # type: ignore[arg-type]
+    return Claims(int(sub), jti, sid, type_, iat, exp)

@@ -16,7 +16,7 @@ def profile_image_url(user: User) -> str | None:
     return f"/user/{user.username}/image/" if user.avatar_id is not None else None
 
 
-def profile_query(*conditions: Any) -> Select[tuple[User, int]]:
+def profile_query(*conditions: Any) -> Select[User, int]:
     """Users matching the conditions, each with the number of notebooks they have published."""
     published = (
         select(func.count(Notebook.id))

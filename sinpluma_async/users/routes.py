@@ -5,7 +5,13 @@ from quart_schema import validate_request, validate_response
 
 from sinpluma_async.openapi import problems
 from sinpluma_async.runtime import current_runtime
-from sinpluma_async.security.access import auth_optional, auth_required, current_identity, maybe_identity, public
+from sinpluma_async.security.access import (
+    auth_optional,
+    auth_required,
+    current_identity,
+    maybe_identity,
+    public,
+)
 from sinpluma_async.users import service
 from sinpluma_async.users.schemas import UserCreate, UserPrivate, UserPublic, UserUpdate
 

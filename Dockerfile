@@ -1,0 +1,55 @@
+# Production image of the Sin Pluma API: `docker build -t sinpluma-async .`
+#
+# The package is installed in editable mode from /app, in both stages, on purpose: sinpluma_async/cli.py
+# finds pyproject.toml ([tool.alembic]), migrations/ and hypercorn.toml in the parent of the package
+# directory. A regular install would put the package in site-packages and that parent would be wrong;
+# the editable install makes `import sinpluma_async` load /app/sinpluma_async, so the root is /app.
+
+FROM python:3.11-slim-bookworm AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venv/bin:$PATH
+WORKDIR /app
+RUN python -m venv /opt/venv
+
+# Dependencies come from pyproject.toml alone, so a code change reuses this layer.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
+        > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt
+
+COPY sinpluma_async/ sinpluma_async/
+RUN pip install --no-cache-dir --no-deps --editable . && pip check
+
+
+FROM python:3.11-slim-bookworm
+
+ENV SINPLUMA_ENV=production \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    WEB_CONCURRENCY=2
+
+RUN groupadd --system --gid 10001 sinpluma \
+    && useradd --system --uid 10001 --gid sinpluma --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin sinpluma
+
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+COPY pyproject.toml hypercorn.toml ./
+COPY migrations/ migrations/
+COPY sinpluma_async/ sinpluma_async/
+# The code stays root-owned and read-only to the service, so its bytecode is compiled here, once;
+# var/ is the one writable place (the embedded defaults keep SQLite and objects there).
+RUN python -m compileall -q sinpluma_async migrations \
+    && install -d -o sinpluma -g sinpluma var
+
+USER 10001:10001
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+# Not `sinpluma serve`: it cannot set --workers and keeps Hypercorn as a child, so SIGTERM from
+# `docker stop` would not reach it. exec makes Hypercorn PID 1 and lets it shut down gracefully.
+CMD ["sh", "-c", "sinpluma migrate && exec hypercorn --config hypercorn.toml --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" sinpluma_async.asgi:app"]
