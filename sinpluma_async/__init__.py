@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from quart import Quart
+from quart import Quart, Response
 from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
@@ -20,6 +20,13 @@ from sinpluma_async.users.routes import blueprint as users_blueprint
 
 log = logging.getLogger(__name__)
 BLUEPRINTS = (operations_blueprint, auth_blueprint, users_blueprint)
+
+
+async def secure_defaults(response: Response) -> Response:
+    """Responses carry tokens and private data: never cached unless a route says otherwise."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -46,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     install_runtime(app, settings)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.after_request(secure_defaults)
     if settings.cors_origins:
         origins = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
         app = cors(

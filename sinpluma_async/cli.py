@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         hypercorn = [sys.executable, "-m", "hypercorn", "--config", str(PROJECT_ROOT / "hypercorn.toml")]
         if arguments.bind:
             hypercorn += ["--bind", arguments.bind]
-        return subprocess.call([*hypercorn, "sinpluma_async.asgi:app"])  # noqa: S603
+        # exec, so that Hypercorn itself receives SIGTERM and shuts down gracefully.
+        os.execv(sys.executable, [*hypercorn, "sinpluma_async.asgi:app"])  # noqa: S606
     return 0
 
 

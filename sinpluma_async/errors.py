@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from quart import Quart, Response, json
 from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import QuerystringValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -130,6 +132,16 @@ def register_error_handlers(app: Quart) -> None:
             errors = [{"loc": [location], "msg": str(cause), "type": "value_error"}]
         detail = "Query string is invalid" if location == "query" else "Request body is invalid"
         return problem_response(400, "validation_error", detail, errors=errors)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeoutError)
+    async def handle_database_unavailable(error: Exception) -> Response:
+        log.warning("Database unavailable: %s", error)
+        unavailable = ServiceUnavailableError("database")
+        return problem_response(
+            unavailable.status, unavailable.code, unavailable.detail, headers=unavailable.headers
+        )
 
     @app.errorhandler(HTTPException)
     async def handle_http_exception(error: HTTPException) -> Response:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from sinpluma_async import create_app
+from sinpluma_async.config import Settings
 from sinpluma_async.users import service as users_service
+from tests.live import free_port as closed_port
 from tests.support import problem
 
 
@@ -71,3 +74,22 @@ async def test_unexpected_failure_is_500_problem_without_trace(client, monkeypat
     document = await problem(response, 500, "internal_error")
     assert "secret internals" not in await response.get_data(as_text=True)
     assert "Traceback" not in document["detail"]
+
+
+async def test_unreachable_database_is_503_with_retry_after(tmp_path):
+    settings = Settings(
+        database_url=f"mysql+aiomysql://root@127.0.0.1:{closed_port()}/nothing?charset=utf8mb4",
+        jwt_secret_generated=False,
+        bcrypt_rounds=4,
+    )
+    app = create_app(settings)
+    async with app.test_app():
+        response = await app.test_client().get("/user/anyone")
+    await problem(response, 503, "service_unavailable")
+    assert response.headers["Retry-After"]
+
+
+async def test_responses_are_not_cached_or_sniffed(client):
+    response = await client.get("/healthz")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
