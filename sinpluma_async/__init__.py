@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         security_schemes={"bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_error_handlers(app)
     install_runtime(app, settings)
     for blueprint in BLUEPRINTS:

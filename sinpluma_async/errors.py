@@ -86,7 +86,7 @@ def problem_response(
     **extra: Any,
 ) -> Response:
     response = Response(
-        json.dumps(problem_body(status, code, detail, **extra)),
+        json.dumps(problem_body(status, code, detail, **extra), ensure_ascii=False, separators=(",", ":")),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
     )
