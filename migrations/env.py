@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from sinpluma_async.config import Settings
-from sinpluma_async.db import create_engine, load_models
+from sinpluma_async.db import create_engine, load_models, managed_by_models
 
 config = context.config
 target_metadata = load_models()
@@ -22,6 +22,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=lambda name, type_, _parents: managed_by_models(name, type_),
     )
     with context.begin_transaction():
         context.run_migrations()

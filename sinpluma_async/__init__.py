@@ -12,14 +12,28 @@ from sinpluma_async.auth.routes import blueprint as auth_blueprint
 from sinpluma_async.config import Settings
 from sinpluma_async.db import load_models
 from sinpluma_async.errors import register_error_handlers
+from sinpluma_async.genres.routes import blueprint as genres_blueprint
+from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
 from sinpluma_async.openapi import ProblemAwareProvider
 from sinpluma_async.operations.routes import blueprint as operations_blueprint
+from sinpluma_async.pages.routes import blueprint as pages_blueprint
+from sinpluma_async.readings.routes import blueprint as readings_blueprint
 from sinpluma_async.requests import ApiRequest
 from sinpluma_async.runtime import install_runtime
+from sinpluma_async.search.routes import blueprint as search_blueprint
 from sinpluma_async.users.routes import blueprint as users_blueprint
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (operations_blueprint, auth_blueprint, users_blueprint)
+BLUEPRINTS = (
+    operations_blueprint,
+    auth_blueprint,
+    users_blueprint,
+    genres_blueprint,
+    notebooks_blueprint,
+    pages_blueprint,
+    readings_blueprint,
+    search_blueprint,
+)
 
 
 async def secure_defaults(response: Response) -> Response:

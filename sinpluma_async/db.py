@@ -69,6 +69,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+SEARCH_OBJECT_PREFIXES = ("search_", "ft_")
+
+
+def managed_by_models(name: str | None, type_: str) -> bool:
+    """Whether Alembic should compare a schema object with the models.
+
+    Search structures (FULLTEXT indexes on MySQL, FTS5 tables on SQLite) differ per backend and
+    live only in migrations.
+    """
+    return not (name or "").startswith(SEARCH_OBJECT_PREFIXES) or type_ not in ("table", "index")
+
+
 def load_models() -> MetaData:
     """Import every domain's models so that Base.metadata describes the whole schema."""
     from sinpluma_async.auth import models as _auth  # noqa: F401

@@ -14,6 +14,7 @@ from redis.retry import Retry
 from sinpluma_async.config import Settings
 from sinpluma_async.db import Database
 from sinpluma_async.errors import ServiceUnavailableError
+from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
@@ -30,6 +31,7 @@ class Runtime:
     revocations: RevocationStore
     tokens: TokenCodec
     passwords: PasswordHasher
+    genres: GenreCatalog
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -50,6 +52,7 @@ class Runtime:
                 refresh_seconds=settings.refresh_token_seconds,
             ),
             passwords=PasswordHasher(rounds=settings.bcrypt_rounds, workers=settings.bcrypt_workers),
+            genres=GenreCatalog(),
         )
 
     async def close(self) -> None:

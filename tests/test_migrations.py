@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from sinpluma_async.db import create_engine, load_models
+from sinpluma_async.db import create_engine, load_models, managed_by_models
 
 GENRES = [
     "Acción y aventura",
@@ -27,7 +27,12 @@ async def schema_difference_and_genres(url):
     try:
         async with engine.connect() as connection:
             difference = await connection.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), load_models())
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(
+                        sync, opts={"include_name": lambda name, type_, _: managed_by_models(name, type_)}
+                    ),
+                    load_models(),
+                )
             )
             genres = (await connection.execute(text("SELECT name FROM genres ORDER BY name"))).scalars().all()
     finally:

@@ -77,10 +77,15 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
 def takes_input(operation: schemathesis.APIOperation) -> bool:
-    return any(len(parameters) for parameters in (operation.body, operation.query, operation.path_parameters))
+    """Whether negative data can be made: a body, a query string or a non-string path parameter."""
+    raw = operation.definition.raw
+    parameters = raw.get("parameters", [])
+    return "requestBody" in raw or any(
+        parameter["in"] == "query" or parameter.get("schema", {}).get("type") != "string"
+        for parameter in parameters
+    )
 
 
-# Negative cases need something to corrupt: a body, a query string or a path parameter.
 CASES = [
     pytest.param(operation, mode, id=f"{operation.label} {mode.value}")
     for operation in OPERATIONS

@@ -23,6 +23,7 @@ class Page(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     published_title: Mapped[str | None] = mapped_column(String(100))
     published_content: Mapped[str | None] = mapped_column(LongText)
+    published_text: Mapped[str | None] = mapped_column(LongText)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

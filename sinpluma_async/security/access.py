@@ -16,6 +16,8 @@ from sinpluma_async.security.tokens import Claims, TokenType, token_error
 
 Access = Literal["public", "optional", "required"]
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+# OpenAPI's way of saying "a bearer token, or nothing".
+BEARER_OR_ANONYMOUS: list[dict[str, list[str]]] = [{"bearerAuth": []}, {}]
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
 
 
@@ -56,7 +58,7 @@ def _guard(view: View, access: Access) -> View:
         return await view(*args, **kwargs)
 
     setattr(wrapper, ACCESS_ATTRIBUTE, access)
-    return cast(View, security_scheme(BEARER)(wrapper))
+    return cast(View, security_scheme(BEARER if access == "required" else BEARER_OR_ANONYMOUS)(wrapper))
 
 
 def current_identity() -> Identity:
@@ -69,6 +71,12 @@ def current_identity() -> Identity:
 def maybe_identity() -> Identity | None:
     identity: Identity | None = g.get("identity")
     return identity
+
+
+def viewer_id() -> int | None:
+    """The caller's user id on an optionally authenticated route, None when anonymous."""
+    identity = maybe_identity()
+    return identity.user_id if identity else None
 
 
 def bearer_token() -> str | None:

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from quart import Blueprint
+from quart_schema import validate_querystring, validate_request, validate_response
+
+from sinpluma_async.notebooks import service
+from sinpluma_async.notebooks.schemas import (
+    NotebookCreate,
+    NotebookDetail,
+    NotebookQuery,
+    NotebookRead,
+    NotebookUpdate,
+)
+from sinpluma_async.openapi import empty_response, problems
+from sinpluma_async.pagination import Paginated, paginate
+from sinpluma_async.runtime import current_runtime
+from sinpluma_async.security.access import auth_optional, auth_required, current_identity, viewer_id
+
+blueprint = Blueprint("notebooks", __name__, url_prefix="/notebooks")
+
+
+@blueprint.get("/")
+@problems(401)
+@auth_optional
+@validate_querystring(NotebookQuery)
+@validate_response(Paginated[NotebookRead])
+async def list_notebooks(query_args: NotebookQuery) -> Paginated[NotebookRead]:
+    """Notebooks, newest `updated_at` first.
+
+    `scope=mine` (the default with a token) lists the caller's own; `public` lists published ones.
+    """
+    found = await service.list_notebooks(
+        db=current_runtime().database,
+        viewer_id=viewer_id(),
+        scope=query_args.scope,
+        genre_id=query_args.genre_id,
+        author=query_args.author,
+        page=query_args,
+    )
+    filters = {"scope": query_args.scope, "genre_id": query_args.genre_id, "author": query_args.author}
+    return paginate(found, query_args, "/notebooks/", filters)
+
+
+@blueprint.post("/")
+@auth_required
+@validate_request(NotebookCreate)
+@validate_response(NotebookRead, 201)
+async def create_notebook(data: NotebookCreate) -> tuple[NotebookRead, int, dict[str, str]]:
+    """Start a draft notebook; the author is the caller."""
+    runtime = current_runtime()
+    notebook = await service.create_notebook(
+        db=runtime.database, genres=runtime.genres, author_id=current_identity().user_id, notebook_create=data
+    )
+    return notebook, 201, {"Location": f"/notebooks/{notebook.notebook_id}"}
+
+
+@blueprint.get("/<int:notebook_id>")
+@problems(404)
+@auth_optional
+@validate_response(NotebookDetail)
+async def get_notebook(notebook_id: int) -> NotebookDetail:
+    """A notebook with its pages; others see only published notebooks and published pages."""
+    return await service.get_notebook(
+        db=current_runtime().database, viewer_id=viewer_id(), notebook_id=notebook_id
+    )
+
+
+@blueprint.put("/<int:notebook_id>")
+@problems(403, 404)
+@auth_required
+@validate_request(NotebookUpdate)
+@validate_response(NotebookRead)
+async def update_notebook(notebook_id: int, data: NotebookUpdate) -> NotebookRead:
+    """Change any of title, genre, resume and status of the caller's notebook."""
+    runtime = current_runtime()
+    return await service.update_notebook(
+        db=runtime.database,
+        genres=runtime.genres,
+        viewer_id=current_identity().user_id,
+        notebook_id=notebook_id,
+        changes=data,
+    )
+
+
+@blueprint.delete("/<int:notebook_id>")
+@problems(403, 404)
+@empty_response(204)
+@auth_required
+async def delete_notebook(notebook_id: int) -> tuple[str, int]:
+    """Delete the caller's notebook with its pages, readings and cover."""
+    await service.delete_notebook(
+        db=current_runtime().database, viewer_id=current_identity().user_id, notebook_id=notebook_id
+    )
+    return "", 204

@@ -1,0 +1,194 @@
+"""Notebooks: listing, creating, reading, changing and deleting, with visibility applied."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sinpluma_async.db import Database, utcnow
+from sinpluma_async.errors import APIError, invalid
+from sinpluma_async.genres.catalog import GenreCatalog
+from sinpluma_async.genres.models import Genre
+from sinpluma_async.genres.schemas import GenreRead
+from sinpluma_async.images.models import Image
+from sinpluma_async.notebooks.models import Notebook
+from sinpluma_async.notebooks.schemas import (
+    AuthorRead,
+    NotebookCreate,
+    NotebookDetail,
+    NotebookRead,
+    NotebookUpdate,
+    PageSummary,
+)
+from sinpluma_async.pages.models import Page
+from sinpluma_async.pagination import PageQuery, Slice
+from sinpluma_async.users.models import User
+from sinpluma_async.visibility import (
+    notebook_for_reading,
+    notebook_for_writing,
+    page_visible_to,
+    pages_counted_for,
+)
+
+Scope = Literal["public", "mine"]
+
+
+def notebook_query(viewer_id: int | None) -> Select[Notebook, str, str | None, str, int]:
+    """Notebooks with their author, genre and the number of pages the viewer can see, in one statement."""
+    page_count = (
+        select(func.count(Page.id))
+        .where(Page.notebook_id == Notebook.id, pages_counted_for(viewer_id))
+        .correlate(Notebook)
+        .scalar_subquery()
+    )
+    return (
+        select(Notebook, User.username, User.display_name, Genre.name, page_count)
+        .join(User, Notebook.author_id == User.id)
+        .join(Genre, Notebook.genre_id == Genre.id)
+    )
+
+
+def notebook_read(row: Sequence[Any]) -> NotebookRead:
+    notebook, username, display_name, genre_name, page_count = row
+    return NotebookRead(
+        notebook_id=notebook.id,
+        title=notebook.title,
+        resume=notebook.resume,
+        genre_id=notebook.genre_id,
+        genre=GenreRead(genre_id=notebook.genre_id, name=genre_name),
+        author=AuthorRead(user_id=notebook.author_id, username=username, display_name=display_name),
+        status=notebook.status,
+        page_count=page_count,
+        cover_url=f"/notebooks/{notebook.id}/image/" if notebook.cover_id is not None else None,
+        created_at=notebook.created_at,
+        updated_at=notebook.updated_at,
+        published_at=notebook.published_at,
+    )
+
+
+async def load_notebook_read(session: AsyncSession, notebook_id: int, viewer_id: int | None) -> NotebookRead:
+    row = (await session.execute(notebook_query(viewer_id).where(Notebook.id == notebook_id))).one()
+    return notebook_read(row)
+
+
+async def list_notebooks(
+    *,
+    db: Database,
+    viewer_id: int | None,
+    scope: Scope | None,
+    genre_id: int | None,
+    author: str | None,
+    page: PageQuery,
+) -> Slice[NotebookRead]:
+    """Newest `updated_at` first; `mine` needs a viewer, `public` is published notebooks only."""
+    scope = scope or ("mine" if viewer_id is not None else "public")
+    if scope == "mine":
+        if viewer_id is None:
+            raise APIError(401, "token_missing", "scope=mine needs a bearer token")
+        conditions = [Notebook.author_id == viewer_id]
+    else:
+        conditions = [Notebook.status == "published"]
+    if genre_id is not None:
+        conditions.append(Notebook.genre_id == genre_id)
+    if author is not None:
+        conditions.append(User.username == author)
+    query = notebook_query(viewer_id).where(*conditions)
+    total_query = select(func.count(Notebook.id)).join(User, Notebook.author_id == User.id).where(*conditions)
+    async with db.snapshot() as session:
+        total = (await session.execute(total_query)).scalar_one()
+        rows = (
+            await session.execute(
+                query.order_by(Notebook.updated_at.desc(), Notebook.id.desc())
+                .limit(page.per_page)
+                .offset(page.offset)
+            )
+        ).all()
+    return Slice([notebook_read(row) for row in rows], total)
+
+
+async def _require_genre(db: Database, genres: GenreCatalog, genre_id: int) -> None:
+    if await genres.get(db, genre_id) is None:
+        raise invalid(["genre_id"], "no genre has this id")
+
+
+async def create_notebook(
+    *, db: Database, genres: GenreCatalog, author_id: int, notebook_create: NotebookCreate
+) -> NotebookRead:
+    """A new draft notebook by the caller."""
+    await _require_genre(db, genres, notebook_create.genre_id)
+    async with db.transaction() as session:
+        notebook = Notebook(
+            author_id=author_id,
+            genre_id=notebook_create.genre_id,
+            title=notebook_create.title,
+            resume=notebook_create.resume,
+            status="draft",
+        )
+        session.add(notebook)
+        await session.flush()
+        return await load_notebook_read(session, notebook.id, author_id)
+
+
+async def get_notebook(*, db: Database, viewer_id: int | None, notebook_id: int) -> NotebookDetail:
+    """A notebook and the summaries of the pages the viewer can see, by position."""
+    async with db.snapshot() as session:
+        await notebook_for_reading(session, notebook_id=notebook_id, viewer_id=viewer_id)
+        notebook = await load_notebook_read(session, notebook_id, viewer_id)
+        pages = (
+            await session.execute(
+                select(Page)
+                .join(Notebook, Page.notebook_id == Notebook.id)
+                .where(Page.notebook_id == notebook_id, page_visible_to(viewer_id))
+                .order_by(Page.position)
+            )
+        ).scalars()
+        owner = viewer_id == notebook.author.user_id
+        summaries = [page_summary(page, as_owner=owner) for page in pages]
+    return NotebookDetail(**notebook.model_dump(), pages=summaries)
+
+
+def page_summary(page: Page, *, as_owner: bool) -> PageSummary:
+    """The author sees draft titles; everyone else the published title."""
+    title = page.title if as_owner else (page.published_title or "")
+    return PageSummary(
+        page_id=page.id,
+        title=title,
+        position=page.position,
+        published=page.published,
+        updated_at=page.updated_at,
+    )
+
+
+async def update_notebook(
+    *, db: Database, genres: GenreCatalog, viewer_id: int, notebook_id: int, changes: NotebookUpdate
+) -> NotebookRead:
+    """Change the author's notebook; moving to `published` stamps `published_at`."""
+    fields = changes.model_dump(exclude_unset=True)
+    if "genre_id" in fields:
+        await _require_genre(db, genres, fields["genre_id"])
+    async with db.transaction() as session:
+        notebook = await notebook_for_writing(session, notebook_id=notebook_id, viewer_id=viewer_id)
+        now = utcnow()
+        status = fields.pop("status", notebook.status)
+        if status != notebook.status:
+            notebook.published_at = now if status == "published" else None
+            notebook.status = status
+        for name, value in fields.items():
+            setattr(notebook, name, value)
+        notebook.updated_at = now
+        await session.flush()
+        return await load_notebook_read(session, notebook_id, viewer_id)
+
+
+async def delete_notebook(*, db: Database, viewer_id: int, notebook_id: int) -> int | None:
+    """Delete the author's notebook with its pages and readings; returns its cover image id."""
+    async with db.transaction() as session:
+        notebook = await notebook_for_writing(session, notebook_id=notebook_id, viewer_id=viewer_id)
+        cover_id = notebook.cover_id
+        await session.delete(notebook)
+        if cover_id is not None:
+            await session.execute(delete(Image).where(Image.id == cover_id))
+    return cover_id

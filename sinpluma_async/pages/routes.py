@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from quart import Blueprint, request
+from quart_schema import validate_querystring, validate_request, validate_response
+
+from sinpluma_async.errors import invalid
+from sinpluma_async.notebooks.schemas import PageSummary
+from sinpluma_async.openapi import empty_response, problems
+from sinpluma_async.pages import service
+from sinpluma_async.pages.schemas import (
+    PageCreate,
+    PageEditor,
+    PageListQuery,
+    PageModeQuery,
+    PageSaved,
+    PageUpdate,
+    PageView,
+)
+from sinpluma_async.pagination import Paginated, paginate
+from sinpluma_async.runtime import current_runtime
+from sinpluma_async.security.access import auth_optional, auth_required, current_identity, viewer_id
+
+blueprint = Blueprint("pages", __name__, url_prefix="/pages")
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+def if_match_version() -> int | None:
+    """The version named by `If-Match: "<version>"`, None without the header or with `*`."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise invalid(["If-Match"], 'must be "<version>"', location="header")
+    return int(tag)
+
+
+@blueprint.get("/")
+@problems(404)
+@auth_optional
+@validate_querystring(PageListQuery)
+@validate_response(Paginated[PageSummary])
+async def list_pages(query_args: PageListQuery) -> Paginated[PageSummary]:
+    """A notebook's pages by position, as visible as the notebook itself."""
+    found = await service.list_pages(
+        db=current_runtime().database,
+        viewer_id=viewer_id(),
+        notebook_id=query_args.notebook_id,
+        page=query_args,
+    )
+    return paginate(found, query_args, "/pages/", {"notebook_id": query_args.notebook_id})
+
+
+@blueprint.post("/")
+@problems(403, 404)
+@auth_required
+@validate_request(PageCreate)
+@validate_response(PageEditor, 201)
+async def create_page(data: PageCreate) -> tuple[PageEditor, int, dict[str, str]]:
+    """Append a page to the caller's notebook."""
+    page = await service.create_page(
+        db=current_runtime().database,
+        viewer_id=current_identity().user_id,
+        notebook_id=data.notebook_id,
+        title=data.title,
+        content=data.content,
+    )
+    return page, 201, {"Location": f"/pages/{page.page_id}", **etag(page.version)}
+
+
+@blueprint.get("/<int:page_id>")
+@problems(403, 404)
+@auth_optional
+@validate_querystring(PageModeQuery)
+@validate_response(PageView)
+async def get_page(page_id: int, query_args: PageModeQuery) -> tuple[PageView, int, dict[str, str]]:
+    """A page: the published copy (`mode=reader`), or the author's draft (`mode=editor`)."""
+    page = await service.get_page(
+        db=current_runtime().database, viewer_id=viewer_id(), page_id=page_id, mode=query_args.mode
+    )
+    headers = etag(page.version) if isinstance(page, PageEditor) else {}
+    return PageView(page), 200, headers
+
+
+@blueprint.put("/<int:page_id>")
+@problems(403, 404, 412)
+@auth_required
+@validate_request(PageUpdate)
+@validate_response(PageSaved)
+async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dict[str, str]]:
+    """Save title, content or position; `base_version` or `If-Match` make the save conditional."""
+    saved = await service.save_page(
+        db=current_runtime().database,
+        viewer_id=current_identity().user_id,
+        page_id=page_id,
+        title=data.title,
+        content=data.content,
+        position=data.position,
+        base_version=data.base_version if data.base_version is not None else if_match_version(),
+    )
+    return saved, 200, etag(saved.version)
+
+
+@blueprint.post("/<int:page_id>/publish")
+@problems(403, 404)
+@auth_required
+@validate_response(PageEditor)
+async def publish_page(page_id: int) -> tuple[PageEditor, int, dict[str, str]]:
+    """Publish the current draft title and content for readers."""
+    page = await service.set_published(
+        db=current_runtime().database, viewer_id=current_identity().user_id, page_id=page_id, published=True
+    )
+    return page, 200, etag(page.version)
+
+
+@blueprint.delete("/<int:page_id>/publish")
+@problems(403, 404)
+@empty_response(204)
+@auth_required
+async def unpublish_page(page_id: int) -> tuple[str, int]:
+    """Withdraw the page from readers."""
+    await service.set_published(
+        db=current_runtime().database, viewer_id=current_identity().user_id, page_id=page_id, published=False
+    )
+    return "", 204
+
+
+@blueprint.delete("/<int:page_id>")
+@problems(403, 404)
+@empty_response(204)
+@auth_required
+async def delete_page(page_id: int) -> tuple[str, int]:
+    """Delete the page; later pages move up one position."""
+    await service.delete_page(
+        db=current_runtime().database, viewer_id=current_identity().user_id, page_id=page_id
+    )
+    return "", 204

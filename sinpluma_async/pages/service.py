@@ -1,0 +1,192 @@
+"""Pages: drafts with versions, positions, publishing. `save_page` is the one save routine."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+
+from sinpluma_async.db import Database, utcnow
+from sinpluma_async.errors import APIError, invalid
+from sinpluma_async.notebooks.models import Notebook
+from sinpluma_async.notebooks.schemas import PageSummary
+from sinpluma_async.notebooks.service import page_summary
+from sinpluma_async.pages import positions, slate
+from sinpluma_async.pages.models import Page
+from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSaved
+from sinpluma_async.pagination import PageQuery, Slice
+from sinpluma_async.visibility import (
+    notebook_for_reading,
+    notebook_for_writing,
+    page_for_reading,
+    page_for_writing,
+    page_not_found,
+    page_visible_to,
+)
+
+Mode = Literal["reader", "editor"]
+
+
+def stored_content(document: list[Any]) -> str:
+    """Validate a Slate document and return its stored form, or raise a 400 naming `content`."""
+    try:
+        return slate.serialize(slate.validate(document))
+    except slate.SlateError as error:
+        raise invalid(["content"], str(error)) from None
+
+
+def editor_page(page: Page) -> PageEditor:
+    return PageEditor(
+        page_id=page.id,
+        notebook_id=page.notebook_id,
+        title=page.title,
+        position=page.position,
+        content=json.loads(page.content),
+        version=page.version,
+        published=page.published,
+        published_at=page.published_at,
+        updated_at=page.updated_at,
+    )
+
+
+def reader_page(page: Page) -> PageReader:
+    return PageReader(
+        page_id=page.id,
+        notebook_id=page.notebook_id,
+        title=page.published_title or "",
+        position=page.position,
+        content=json.loads(page.published_content or "[]"),
+        published_at=page.published_at,
+    )
+
+
+async def list_pages(
+    *, db: Database, viewer_id: int | None, notebook_id: int, page: PageQuery
+) -> Slice[PageSummary]:
+    """The summaries of a notebook's pages the viewer can see, by position."""
+    async with db.snapshot() as session:
+        notebook = await notebook_for_reading(session, notebook_id=notebook_id, viewer_id=viewer_id)
+        visible = (Page.notebook_id == notebook_id) & page_visible_to(viewer_id)
+        base = select(Page).join(Notebook, Page.notebook_id == Notebook.id).where(visible)
+        total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+        rows = (
+            await session.execute(base.order_by(Page.position).limit(page.per_page).offset(page.offset))
+        ).scalars()
+        owner = notebook.author_id == viewer_id
+        return Slice([page_summary(row, as_owner=owner) for row in rows], total)
+
+
+async def create_page(
+    *, db: Database, viewer_id: int, notebook_id: int, title: str, content: list[Any] | None
+) -> PageEditor:
+    """Append a page to the author's notebook, at the next position."""
+    stored = slate.DEFAULT_CONTENT_JSON if content is None else stored_content(content)
+    async with db.transaction() as session:
+        notebook = await notebook_for_writing(session, notebook_id=notebook_id, viewer_id=viewer_id)
+        now = utcnow()
+        page = Page(
+            notebook_id=notebook_id,
+            position=await positions.page_count(session, notebook_id) + 1,
+            title=title,
+            content=stored,
+            version=1,
+            published=False,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(page)
+        notebook.updated_at = now
+        await session.flush()
+        return editor_page(page)
+
+
+async def get_page(
+    *, db: Database, viewer_id: int | None, page_id: int, mode: Mode
+) -> PageEditor | PageReader:
+    """Reader mode: the published copy. Editor mode: the draft, for the author only."""
+    async with db.snapshot() as session:
+        page, notebook = await page_for_reading(session, page_id=page_id, viewer_id=viewer_id)
+    if mode == "editor":
+        if notebook.author_id != viewer_id:
+            raise APIError(403, "forbidden", "Only the author may open a page in editor mode")
+        return editor_page(page)
+    if not page.published:
+        raise page_not_found()
+    return reader_page(page)
+
+
+async def save_page(
+    *,
+    db: Database,
+    viewer_id: int,
+    page_id: int,
+    title: str | None = None,
+    content: list[Any] | None = None,
+    position: int | None = None,
+    base_version: int | None = None,
+) -> PageSaved:
+    """Save a page: REST and websocket saves both come here.
+
+    The version goes up by exactly one per successful save. A stale `base_version` is a 412
+    with `current_version`, and nothing is written.
+    """
+    stored = None if content is None else stored_content(content)
+    async with db.transaction() as session:
+        page, notebook = await page_for_writing(session, page_id=page_id, viewer_id=viewer_id)
+        if base_version is not None and base_version != page.version:
+            raise version_conflict(page.version)
+        if position is not None:
+            await positions.move(session, page, position)
+        if title is not None:
+            page.title = title
+        if stored is not None:
+            page.content = stored
+        now = utcnow()
+        page.version += 1
+        page.updated_at = now
+        notebook.updated_at = now
+        await session.flush()
+        return PageSaved(
+            page_id=page.id, version=page.version, title=page.title, position=page.position, updated_at=now
+        )
+
+
+def version_conflict(current_version: int) -> APIError:
+    return APIError(
+        412,
+        "version_conflict",
+        "The page changed since that version; reload it and save again",
+        headers={"ETag": f'"{current_version}"'},
+        current_version=current_version,
+    )
+
+
+async def set_published(*, db: Database, viewer_id: int, page_id: int, published: bool) -> PageEditor:
+    """Publish (copy the draft title and content to readers) or unpublish the author's page."""
+    async with db.transaction() as session:
+        page, notebook = await page_for_writing(session, page_id=page_id, viewer_id=viewer_id)
+        now = utcnow()
+        if published:
+            page.published_title = page.title
+            page.published_content = page.content
+            page.published_text = slate.plain_text(json.loads(page.content))
+            page.published_at = now
+        else:
+            page.published_title = page.published_content = page.published_text = None
+            page.published_at = None
+        page.published = published
+        notebook.updated_at = now
+        await session.flush()
+        return editor_page(page)
+
+
+async def delete_page(*, db: Database, viewer_id: int, page_id: int) -> None:
+    """Delete the author's page; the pages after it move up one position."""
+    async with db.transaction() as session:
+        page, notebook = await page_for_writing(session, page_id=page_id, viewer_id=viewer_id)
+        removed_position = page.position
+        await session.delete(page)
+        await session.flush()
+        await positions.close_gap(session, notebook.id, removed_position)
+        notebook.updated_at = utcnow()

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sinpluma_async.contract import RequestBody, Timestamp
+from sinpluma_async.notebooks.schemas import NotebookRead
+
+NotebookId = Annotated[int, Field(ge=1)]
+
+
+class ReadingCreate(RequestBody):
+    notebook_id: NotebookId
+
+
+class ReadingRemove(RequestBody):
+    notebook_id: NotebookId
+
+
+class ReadingQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notebook_id: NotebookId | None = None
+
+
+class Following(BaseModel):
+    """The caller now follows this notebook."""
+
+    notebook_id: int
+    followed_at: Timestamp
+
+
+class ReadingRead(BaseModel):
+    notebook: NotebookRead
+    followed_at: Timestamp

@@ -1,0 +1,68 @@
+"""Readings: the notebooks a reader follows."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from sinpluma_async.db import Database, utcnow
+from sinpluma_async.errors import APIError
+from sinpluma_async.notebooks.models import Notebook
+from sinpluma_async.notebooks.service import notebook_query, notebook_read
+from sinpluma_async.pagination import PageQuery, Slice
+from sinpluma_async.readings.models import Reading
+from sinpluma_async.readings.schemas import Following, ReadingRead
+from sinpluma_async.visibility import notebook_for_reading, notebook_visible_to
+
+
+def already_following() -> APIError:
+    return APIError(409, "already_following", "You already follow this notebook")
+
+
+async def list_readings(*, db: Database, reader_id: int, page: PageQuery) -> Slice[ReadingRead]:
+    """Followed notebooks the reader can still see, newest follow first."""
+    conditions = (Reading.user_id == reader_id, notebook_visible_to(reader_id))
+    query = (
+        notebook_query(reader_id)
+        .add_columns(Reading.followed_at)
+        .join(Reading, Reading.notebook_id == Notebook.id)
+        .where(*conditions)
+        .order_by(Reading.followed_at.desc(), Notebook.id.desc())
+        .limit(page.per_page)
+        .offset(page.offset)
+    )
+    total_query = (
+        select(func.count())
+        .select_from(Reading)
+        .join(Notebook, Reading.notebook_id == Notebook.id)
+        .where(*conditions)
+    )
+    async with db.snapshot() as session:
+        total = (await session.execute(total_query)).scalar_one()
+        rows = (await session.execute(query)).all()
+    return Slice([ReadingRead(notebook=notebook_read(row[:5]), followed_at=row[5]) for row in rows], total)
+
+
+async def follow(*, db: Database, reader_id: int, notebook_id: int) -> Following:
+    """Follow a notebook the reader can see; 409 when already following."""
+    try:
+        async with db.transaction() as session:
+            await notebook_for_reading(session, notebook_id=notebook_id, viewer_id=reader_id)
+            existing = await session.get(Reading, (reader_id, notebook_id))
+            if existing is not None:
+                raise already_following()
+            reading = Reading(user_id=reader_id, notebook_id=notebook_id, followed_at=utcnow())
+            session.add(reading)
+    except IntegrityError:
+        raise already_following() from None
+    return Following(notebook_id=notebook_id, followed_at=reading.followed_at)
+
+
+async def unfollow(*, db: Database, reader_id: int, notebook_id: int) -> None:
+    """Stop following; 404 when not following."""
+    async with db.transaction() as session:
+        removed = await session.execute(
+            delete(Reading).where(Reading.user_id == reader_id, Reading.notebook_id == notebook_id)
+        )
+        if removed.rowcount == 0:  # type: ignore[attr-defined]
+            raise APIError(404, "not_found", "You do not follow this notebook")

@@ -1,0 +1,215 @@
+"""Search over published notebooks and pages, ranked so that title matches come first.
+
+MySQL/MariaDB: InnoDB FULLTEXT in boolean mode requires every word; words InnoDB does not index
+(shorter than its minimum token size, or stopwords) are matched with LIKE instead. SQLite: FTS5
+with the unicode61 tokenizer, which folds case and accents like the MySQL `_ci` collation.
+A query without any word (only `%`, say) is matched literally with LIKE on both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sinpluma_async.db import Database
+from sinpluma_async.notebooks.models import Notebook
+from sinpluma_async.pages.models import Page
+from sinpluma_async.pagination import PageQuery, Slice
+from sinpluma_async.search.schemas import Kind, SearchHit
+from sinpluma_async.search.text import like_pattern, snippet, words
+
+# InnoDB's defaults: innodb_ft_min_token_size and the built-in stopword list.
+INNODB_MIN_TOKEN = 3
+INNODB_STOPWORDS = frozenset(
+    """a about an are as at be by com de en for from how i in is it la of on or that the this to was
+    what when where who will with und www""".split()  # noqa: SIM905
+)
+TITLE_WEIGHT = 2.0
+# Added to the score of a title match, so that every title match ranks above every body match.
+TITLE_BONUS = 1000.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """A searchable kind of document and where its fields live."""
+
+    kind: Literal["notebook", "page"]
+    fts_table: str
+    id: Any
+    notebook_id: Any
+    page_id: Any
+    title: Any
+    body: Any
+    visible: ColumnElement[bool]
+
+    def base(self, *columns: Any) -> Select[Any]:
+        query = select(*columns).select_from(Notebook)
+        if self.kind == "page":
+            query = query.join(Page, Page.notebook_id == Notebook.id)
+        return query.where(self.visible)
+
+
+NOTEBOOKS = Source(
+    kind="notebook",
+    fts_table="search_notebooks",
+    id=Notebook.id,
+    notebook_id=Notebook.id,
+    page_id=null(),
+    title=Notebook.title,
+    body=Notebook.resume,
+    visible=Notebook.status == "published",
+)
+PAGES = Source(
+    kind="page",
+    fts_table="search_pages",
+    id=Page.id,
+    notebook_id=Page.notebook_id,
+    page_id=Page.id,
+    title=Page.published_title,
+    body=Page.published_text,
+    visible=and_(Notebook.status == "published", Page.published.is_(true())),
+)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How one source matches a query: the filter, whether the title matched, and the score."""
+
+    matches: ColumnElement[bool]
+    title_hit: ColumnElement[bool]
+    score: ColumnElement[float]
+
+
+def _like_ranking(source: Source, terms: list[str]) -> Ranking:
+    in_title = and_(*(source.title.like(like_pattern(term), escape="\\") for term in terms))
+    anywhere = and_(
+        *(
+            or_(source.title.like(pattern, escape="\\"), source.body.like(pattern, escape="\\"))
+            for pattern in map(like_pattern, terms)
+        )
+    )
+    score = case((in_title, literal(TITLE_WEIGHT + 1.0)), else_=literal(1.0))
+    return Ranking(anywhere, in_title, score)
+
+
+def _mysql_ranking(source: Source, terms: list[str]) -> Ranking:
+    indexed = [
+        term for term in terms if len(term) >= INNODB_MIN_TOKEN and term.lower() not in INNODB_STOPWORDS
+    ]
+    unindexed = [term for term in terms if term not in indexed]
+    if not indexed:
+        return _like_ranking(source, unindexed)
+    required = " ".join(f"+{term}" for term in indexed)
+    natural = " ".join(indexed)
+    matches = mysql.match(source.title, source.body, against=required).in_boolean_mode()
+    title_hit = mysql.match(source.title, against=required).in_boolean_mode() > 0
+    score = TITLE_WEIGHT * mysql.match(source.title, against=natural) + mysql.match(
+        source.title, source.body, against=natural
+    )
+    if unindexed:
+        short = _like_ranking(source, unindexed)
+        return Ranking(and_(matches, short.matches), and_(title_hit, short.title_hit), score)
+    return Ranking(matches, title_hit, score)
+
+
+def _fts5_expression(terms: list[str]) -> str:
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def _sqlite_ranking(source: Source, terms: list[str]) -> Ranking:
+    expression = _fts5_expression(terms)
+    table = source.fts_table
+    matching: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(text(table))
+        .where(text(f"{table} MATCH :expression_{table}").bindparams(**{f"expression_{table}": expression}))
+    )
+    in_title: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(text(table))
+        .where(
+            text(f"{table} MATCH :title_{table}").bindparams(**{f"title_{table}": f"title : ({expression})"})
+        )
+    )
+    relevance = (
+        select(literal_column(f"-bm25({table}, {TITLE_WEIGHT * 5}, 1.0)"))
+        .select_from(text(table))
+        .where(
+            literal_column("rowid") == source.id,
+            text(f"{table} MATCH :score_{table}").bindparams(**{f"score_{table}": expression}),
+        )
+        .scalar_subquery()
+    )
+    return Ranking(source.id.in_(matching), source.id.in_(in_title), relevance)
+
+
+def ranking(dialect: str, source: Source, query: str) -> Ranking:
+    terms = words(query)
+    if not terms:
+        return _like_ranking(source, [query])
+    return (
+        _mysql_ranking(source, terms) if dialect in ("mysql", "mariadb") else _sqlite_ranking(source, terms)
+    )
+
+
+async def _search_source(
+    session: AsyncSession, dialect: str, source: Source, query: str, limit: int
+) -> tuple[list[SearchHit], int]:
+    rank = ranking(dialect, source, query)
+    total = (await session.execute(source.base(func.count()).where(rank.matches))).scalar_one()
+    if total == 0 or limit == 0:
+        return [], total
+    title_hit = rank.title_hit.label("title_hit")
+    score = rank.score.label("score")
+    rows = (
+        await session.execute(
+            source.base(source.notebook_id, source.page_id, source.title, source.body, title_hit, score)
+            .where(rank.matches)
+            .order_by(title_hit.desc(), score.desc(), source.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    hits = [
+        SearchHit(
+            kind=source.kind,
+            notebook_id=row[0],
+            page_id=row[1],
+            title=row[2] or "",
+            snippet=snippet(row[3] or "", query),
+            score=round(float(row.score or 0.0) + (TITLE_BONUS if row.title_hit else 0.0), 4),
+        )
+        for row in rows
+    ]
+    return hits, total
+
+
+async def search(*, db: Database, query: str, kind: Kind, page: PageQuery) -> Slice[SearchHit]:
+    """Published notebooks and pages matching every word of the query, title matches first."""
+    sources = {"notebook": [NOTEBOOKS], "page": [PAGES], "all": [NOTEBOOKS, PAGES]}[kind]
+    wanted = page.offset + page.per_page
+    found: list[SearchHit] = []
+    total = 0
+    async with db.snapshot() as session:
+        for source in sources:
+            hits, count = await _search_source(session, db.dialect, source, query, wanted)
+            found.extend(hits)
+            total += count
+    found.sort(key=lambda hit: hit.score, reverse=True)
+    return Slice(found[page.offset : wanted], total)
