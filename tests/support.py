@@ -63,3 +63,39 @@ async def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert document["status"] == status and document["code"] == code, document
     assert document["type"] == "about:blank" and document["title"] and document["detail"]
     return document
+
+
+def slate(*paragraphs: str) -> list[dict[str, Any]]:
+    """A Slate document with one paragraph per string."""
+    return [{"type": "paragraph", "children": [{"text": text}]} for text in paragraphs]
+
+
+async def create_notebook(client: TestClientProtocol, account: Account, **fields: Any) -> dict[str, Any]:
+    body = {"title": "Cuaderno", "genre_id": 1, **fields}
+    response = await client.post("/notebooks/", headers=account.headers, json=body)
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    notebook: dict[str, Any] = await response.get_json()
+    return notebook
+
+
+async def publish_notebook(client: TestClientProtocol, account: Account, notebook_id: int) -> None:
+    response = await client.put(
+        f"/notebooks/{notebook_id}", headers=account.headers, json={"status": "published"}
+    )
+    assert response.status_code == 200, await response.get_data(as_text=True)
+
+
+async def create_page(
+    client: TestClientProtocol, account: Account, notebook_id: int, **fields: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/pages/", headers=account.headers, json={"notebook_id": notebook_id, **fields}
+    )
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    page: dict[str, Any] = await response.get_json()
+    return page
+
+
+async def publish_page(client: TestClientProtocol, account: Account, page_id: int) -> None:
+    response = await client.post(f"/pages/{page_id}/publish", headers=account.headers)
+    assert response.status_code == 200, await response.get_data(as_text=True)
