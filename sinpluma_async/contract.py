@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 
 def format_timestamp(value: datetime) -> str:
@@ -14,6 +14,24 @@ def format_timestamp(value: datetime) -> str:
 
 
 Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
+
+
+def _reject_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may be left out but not null")
+    return value
+
+
+def _reject_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+# On a partial update, `Annotated[X | None, Omittable] = None` lets a field be left out but not
+# sent as null (validators do not run on defaults).
+Omittable = BeforeValidator(_reject_null)
+NotBlank = AfterValidator(_reject_blank)
 
 
 class RequestBody(BaseModel):

@@ -1,23 +1,17 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from sinpluma_async.contract import RequestBody, Timestamp
+from sinpluma_async.contract import NotBlank, Omittable, RequestBody, Timestamp
 from sinpluma_async.genres.schemas import GenreRead
 from sinpluma_async.pagination import PageQuery
 
 Status = Literal["draft", "published"]
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
-Title = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_not_blank)]
+Title = Annotated[str, Field(min_length=1, max_length=100), NotBlank]
 Resume = Annotated[str, Field(max_length=2000)]
 GenreId = Annotated[int, Field(ge=1)]
 
@@ -31,17 +25,10 @@ class NotebookCreate(RequestBody):
 class NotebookUpdate(RequestBody):
     """Any subset of the notebook's fields; publishing sets `published_at`."""
 
-    title: Title | None = None
-    genre_id: GenreId | None = None
-    resume: Resume | None = None
-    status: Status | None = None
-
-    @field_validator("title", "genre_id", "resume", "status", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
+    title: Annotated[Title | None, Omittable] = None
+    genre_id: Annotated[GenreId | None, Omittable] = None
+    resume: Annotated[Resume | None, Omittable] = None
+    status: Annotated[Status | None, Omittable] = None
 
 
 class AuthorRead(BaseModel):

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from sinpluma_async.contract import RequestBody, Timestamp
+from sinpluma_async.contract import Omittable, RequestBody, Timestamp
 from sinpluma_async.pagination import PageQuery
 
 PageTitle = Annotated[str, Field(max_length=100)]
@@ -24,17 +24,10 @@ class PageCreate(RequestBody):
 class PageUpdate(RequestBody):
     """A save: any of title, content and position; `base_version` makes it conditional."""
 
-    title: PageTitle | None = None
-    content: SlateDocument | None = None
-    position: Annotated[int, Field(ge=1)] | None = None
+    title: Annotated[PageTitle | None, Omittable] = None
+    content: Annotated[SlateDocument | None, Omittable] = None
+    position: Annotated[Annotated[int, Field(ge=1)] | None, Omittable] = None
     base_version: Version | None = None
-
-    @field_validator("title", "content", "position", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
 
 
 class PageEditor(BaseModel):

@@ -16,13 +16,14 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    column,
     func,
     literal,
     literal_column,
     null,
     or_,
     select,
-    text,
+    table,
     true,
 )
 from sqlalchemy.dialects import mysql
@@ -135,29 +136,19 @@ def _fts5_expression(terms: list[str]) -> str:
 
 def _sqlite_ranking(source: Source, terms: list[str]) -> Ranking:
     expression = _fts5_expression(terms)
-    table = source.fts_table
-    matching: Select[Any] = (
-        select(literal_column("rowid"))
-        .select_from(text(table))
-        .where(text(f"{table} MATCH :expression_{table}").bindparams(**{f"expression_{table}": expression}))
-    )
-    in_title: Select[Any] = (
-        select(literal_column("rowid"))
-        .select_from(text(table))
-        .where(
-            text(f"{table} MATCH :title_{table}").bindparams(**{f"title_{table}": f"title : ({expression})"})
-        )
-    )
+    fts = table(source.fts_table, column("rowid"))
+
+    def matching(fts_query: str) -> ColumnElement[bool]:
+        return literal_column(source.fts_table).op("MATCH")(literal(fts_query))
+
+    in_any: Select[Any] = select(fts.c.rowid).where(matching(expression))
+    in_title: Select[Any] = select(fts.c.rowid).where(matching(f"title : ({expression})"))
     relevance = (
-        select(literal_column(f"-bm25({table}, {TITLE_WEIGHT * 5}, 1.0)"))
-        .select_from(text(table))
-        .where(
-            literal_column("rowid") == source.id,
-            text(f"{table} MATCH :score_{table}").bindparams(**{f"score_{table}": expression}),
-        )
+        select(-func.bm25(literal_column(source.fts_table), literal_column(f"{TITLE_WEIGHT * 5}"), 1.0))
+        .where(fts.c.rowid == source.id, matching(expression))
         .scalar_subquery()
     )
-    return Ranking(source.id.in_(matching), source.id.in_(in_title), relevance)
+    return Ranking(source.id.in_(in_any), source.id.in_(in_title), relevance)
 
 
 def ranking(dialect: str, source: Source, query: str) -> Ranking:

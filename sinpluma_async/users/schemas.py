@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field, field_validator
+from pydantic import AfterValidator, EmailStr, Field
 
-from sinpluma_async.contract import RequestBody, ResponseBody, Timestamp
+from sinpluma_async.contract import NotBlank, Omittable, RequestBody, ResponseBody, Timestamp
 from sinpluma_async.security.passwords import MAX_PASSWORD_BYTES
 
 MIN_PASSWORD_BYTES = 8
@@ -17,16 +17,10 @@ def _password_bytes(value: str) -> str:
     return value
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
 Username = Annotated[str, Field(min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_]+$")]
 Email = Annotated[EmailStr, Field(max_length=254)]
 Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_BYTES), AfterValidator(_password_bytes)]
-DisplayName = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_not_blank)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=60), NotBlank]
 Bio = Annotated[str, Field(max_length=500)]
 
 
@@ -41,19 +35,12 @@ class UserCreate(RequestBody):
 class UserUpdate(RequestBody):
     """Any subset of the profile; changing email or password needs current_password."""
 
-    username: Username | None = None
-    email: Email | None = None
+    username: Annotated[Username | None, Omittable] = None
+    email: Annotated[Email | None, Omittable] = None
     display_name: DisplayName | None = None
-    bio: Bio | None = None
-    password: Password | None = None
+    bio: Annotated[Bio | None, Omittable] = None
+    password: Annotated[Password | None, Omittable] = None
     current_password: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
-
-    @field_validator("username", "email", "bio", "password", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
 
 
 class UserPublic(ResponseBody):
