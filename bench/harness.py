@@ -1,0 +1,207 @@
+"""What the benchmarks share: a real Hypercorn server on a throwaway database, CPU and latency figures."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pymysql
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+REDIS_URL = f"redis://{HOST}:6379/0"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def process_tree_cpu(root: int) -> float:
+    """User + system CPU seconds of `root` and every live descendant (Hypercorn spawns its workers)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        # After the command name: state(3) ppid(4) ... utime(14) stime(15), 1-based as in proc(5).
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def machine_busy_cpu() -> float:
+    """CPU seconds all cores spent not idle since boot (from /proc/stat), to spot other load on the box."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def mysql_connection(database: str | None = None) -> pymysql.Connection[Any]:
+    return pymysql.connect(
+        host=HOST, port=3306, user="root", password="", database=database, charset="utf8mb4", autocommit=True
+    )
+
+
+def mysql_admin(statement: str) -> None:
+    with mysql_connection() as connection, connection.cursor() as cursor:
+        cursor.execute(statement)
+
+
+def delta(after: Mapping[str, int], before: Mapping[str, int]) -> dict[str, int]:
+    return {key: after.get(key, 0) - before.get(key, 0) for key in after.keys() | before.keys()}
+
+
+def expect(response: httpx.Response, status: int) -> httpx.Response:
+    if response.status_code != status:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: expected {status}, "
+            f"got {response.status_code}: {response.text[:500]}"
+        )
+    return response
+
+
+def latency_summary(latencies_ms: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(latencies_ms, n=100, method="inclusive")
+    return {
+        "p50_ms": cuts[49],
+        "p90_ms": cuts[89],
+        "p99_ms": cuts[98],
+        "max_ms": max(latencies_ms),
+        "mean_ms": statistics.fmean(latencies_ms),
+    }
+
+
+@dataclass
+class Server:
+    """A running server: its URL, process and environment."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    redis_prefix: str
+    log: Path
+    database: str | None
+
+    def cpu(self) -> float:
+        return process_tree_cpu(self.process.pid)
+
+
+@contextmanager
+def running_server(
+    backend: str, *, workers: int = 1, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
+    """Migrate a fresh database (SQLite file or the `sinpluma_bench` MariaDB database) and serve it."""
+    with tempfile.TemporaryDirectory(prefix="sinpluma-bench-") as tmp:
+        environment = {name: value for name, value in os.environ.items() if not name.startswith("SINPLUMA_")}
+        environment |= {
+            "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
+            "SINPLUMA_OBJECT_DIR": f"{tmp}/objects",
+        }
+        run_id = secrets.token_hex(4)
+        prefix = f"sinpluma-bench-{run_id}:"
+        database = None if backend == "sqlite" else f"sinpluma_bench_{run_id}"
+        if database is None:
+            environment["SINPLUMA_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        else:
+            mysql_admin(f"CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            environment["SINPLUMA_DATABASE_URL"] = (
+                f"mysql+aiomysql://root@{HOST}:3306/{database}?charset=utf8mb4"
+            )
+            environment["SINPLUMA_REDIS_URL"] = REDIS_URL
+            environment["SINPLUMA_REDIS_KEY_PREFIX"] = prefix
+        environment |= env or {}
+        log = Path(tmp) / "server.log"
+        process: subprocess.Popen[bytes] | None = None
+        try:
+            migrate = subprocess.run(
+                [str(Path(PYTHON).parent / "sinpluma"), "migrate"],
+                cwd=ROOT,
+                env=environment,
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+            if migrate.returncode != 0:
+                raise RuntimeError(f"sinpluma migrate failed:\n{migrate.stderr.decode()[-4000:]}")
+            port = free_port()
+            # `--access-logfile=` (empty) turns off the access log that hypercorn.toml sends to stdout.
+            flags = f"--config hypercorn.toml --bind {HOST}:{port} --workers {workers} --access-logfile="
+            with log.open("wb") as sink:
+                command = [PYTHON, "-m", "hypercorn", *flags.split(), "sinpluma_async.asgi:app"]
+                process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=sink, stderr=sink)
+            server = Server(f"http://{HOST}:{port}", process, environment, prefix, log, database)
+            wait_healthy(server)
+            yield server
+        except Exception:
+            if log.exists():
+                print(f"--- server log (tail) ---\n{log.read_text()[-4000:]}", file=sys.stderr)
+            raise
+        finally:
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            if database is not None:
+                client = redis.Redis.from_url(REDIS_URL)
+                for key in client.scan_iter(match=f"{prefix}*", count=1000):
+                    client.delete(key)
+                client.close()
+                mysql_admin(f"DROP DATABASE IF EXISTS {database}")
+
+
+def wait_healthy(server: Server) -> None:
+    for _ in range(300):
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with status {server.process.returncode}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server not healthy after 30 s")
+
+
+async def timed(
+    requests: int, send: Callable[[int], Awaitable[httpx.Response]], status: int = 200
+) -> list[float]:
+    """Send `requests` requests one after another; each latency in milliseconds."""
+    latencies: list[float] = []
+    for index in range(requests):
+        start = time.perf_counter()
+        response = await send(index)
+        latencies.append((time.perf_counter() - start) * 1000)
+        expect(response, status)
+    return latencies
