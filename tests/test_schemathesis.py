@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -99,6 +99,9 @@ def test_api_conforms_to_its_openapi_document(operation, mode, live_server, bear
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     def check(case: schemathesis.Case) -> None:
+        # A query parameter with an empty name or an empty value ({}, [], null) never reaches the
+        # URL, so the server sees a valid request that schemathesis still counts as negative data.
+        assume(all(name and value not in (None, {}, []) for name, value in (case.query or {}).items()))
         case.call_and_validate(base_url=live_server.url, headers=bearer, checks=CHECKS)
 
     check()

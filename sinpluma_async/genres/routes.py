@@ -22,6 +22,7 @@ async def list_genres() -> GenreList | Response | tuple[GenreList, int, dict[str
     genres = await runtime.genres.load(runtime.database)
     etag = runtime.genres.etag
     headers = {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL}
-    if etag in request.if_none_match:
+    # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x", and * matches.
+    if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=headers)
     return genres, 200, headers

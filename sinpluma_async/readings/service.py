@@ -12,7 +12,7 @@ from sinpluma_async.notebooks.service import notebook_query, notebook_read
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.readings.models import Reading
 from sinpluma_async.readings.schemas import Following, ReadingRead
-from sinpluma_async.visibility import notebook_for_reading, notebook_visible_to
+from sinpluma_async.visibility import notebook_for_reading, notebook_not_found, notebook_visible_to
 
 
 def already_following() -> APIError:
@@ -54,8 +54,16 @@ async def follow(*, db: Database, reader_id: int, notebook_id: int) -> Following
             reading = Reading(user_id=reader_id, notebook_id=notebook_id, followed_at=utcnow())
             session.add(reading)
     except IntegrityError:
-        raise already_following() from None
+        raise await _follow_conflict(db, reader_id, notebook_id) from None
     return Following(notebook_id=notebook_id, followed_at=reading.followed_at)
+
+
+async def _follow_conflict(db: Database, reader_id: int, notebook_id: int) -> APIError:
+    """Why an insert failed: a concurrent follow won the race (primary key), or the notebook was
+    deleted after it was checked (foreign key). Read on the writer, which has both commits."""
+    async with db.transaction() as session:
+        existing = await session.get(Reading, (reader_id, notebook_id))
+    return already_following() if existing is not None else notebook_not_found()
 
 
 async def unfollow(*, db: Database, reader_id: int, notebook_id: int) -> None:

@@ -1,8 +1,9 @@
 """Search over published notebooks and pages, ranked so that title matches come first.
 
 MySQL/MariaDB: InnoDB FULLTEXT in boolean mode requires every word; words InnoDB does not index
-(shorter than its minimum token size, or stopwords) are matched with LIKE instead. SQLite: FTS5
-with the unicode61 tokenizer, which folds case and accents like the MySQL `_ci` collation.
+(shorter than its minimum token size, longer than its maximum, or stopwords) are matched with LIKE
+instead. SQLite: FTS5 with the unicode61 tokenizer, which folds case and accents like the MySQL
+`_ci` collation.
 A query without any word (only `%`, say) is matched literally with LIKE on both.
 """
 
@@ -36,8 +37,9 @@ from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.search.schemas import Kind, SearchHit
 from sinpluma_async.search.text import like_pattern, snippet, words
 
-# InnoDB's defaults: innodb_ft_min_token_size and the built-in stopword list.
+# InnoDB's defaults: innodb_ft_min_token_size, innodb_ft_max_token_size and the built-in stopword list.
 INNODB_MIN_TOKEN = 3
+INNODB_MAX_TOKEN = 84
 INNODB_STOPWORDS = frozenset(
     """a about an are as at be by com de en for from how i in is it la of on or that the this to was
     what when where who will with und www""".split()  # noqa: SIM905
@@ -112,7 +114,9 @@ def _like_ranking(source: Source, terms: list[str]) -> Ranking:
 
 def _mysql_ranking(source: Source, terms: list[str]) -> Ranking:
     indexed = [
-        term for term in terms if len(term) >= INNODB_MIN_TOKEN and term.lower() not in INNODB_STOPWORDS
+        term
+        for term in terms
+        if INNODB_MIN_TOKEN <= len(term) <= INNODB_MAX_TOKEN and term.lower() not in INNODB_STOPWORDS
     ]
     unindexed = [term for term in terms if term not in indexed]
     if not indexed:
@@ -148,7 +152,14 @@ def _sqlite_ranking(source: Source, terms: list[str]) -> Ranking:
         .where(fts.c.rowid == source.id, matching(expression))
         .scalar_subquery()
     )
-    return Ranking(source.id.in_(in_any), source.id.in_(in_title), relevance)
+    matches, title_hit = source.id.in_(in_any), source.id.in_(in_title)
+    joined = [term for term in terms if "_" in term]
+    if joined:
+        # FTS5 splits words at `_` (InnoDB does not), so the phrase for `mi_cuaderno` would also
+        # find "mi cuaderno": require such words as written, like MySQL does.
+        exact = _like_ranking(source, joined)
+        return Ranking(and_(matches, exact.matches), and_(title_hit, exact.title_hit), relevance)
+    return Ranking(matches, title_hit, relevance)
 
 
 def ranking(dialect: str, source: Source, query: str) -> Ranking:
@@ -184,7 +195,9 @@ async def _search_source(
             page_id=row[1],
             title=row[2] or "",
             snippet=snippet(row[3] or "", query),
-            score=round(float(row.score or 0.0) + (TITLE_BONUS if row.title_hit else 0.0), 4),
+            # Not rounded: relevance on a small corpus is tiny (FTS5 clamps a common word's IDF to
+            # 1e-6, InnoDB to about 2e-9), and rounding would turn it into 0 and tie every hit.
+            score=float(row.score or 0.0) + (TITLE_BONUS if row.title_hit else 0.0),
         )
         for row in rows
     ]

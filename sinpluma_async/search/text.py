@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# A word holds at least one letter or digit: FTS5 splits on `_`, so a run of underscores alone is
-# no word to it (an empty phrase, matching nothing) and must be matched literally instead.
+# A word holds at least one letter or digit. InnoDB keeps `_` inside words and FTS5 splits on it,
+# so a run of underscores alone is no word to FTS5 (an empty phrase, matching nothing): a query
+# such as `_` must be matched literally instead.
 WORD = re.compile(r"\w*[^\W_]\w*")
 SNIPPET_CHARS = 160
 

@@ -2,47 +2,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import problem
+from tests.support import create_notebook, create_page, problem, publish_notebook, publish_page, slate
 
 
-def slate(text: str) -> list[dict[str, Any]]:
-    return [{"type": "paragraph", "children": [{"text": text}]}]
-
-
-async def make_notebook(client, account, title="Cuaderno", *, resume="", published=True, genre_id=1) -> int:
-    response = await client.post(
-        "/notebooks/", headers=account.headers, json={"title": title, "resume": resume, "genre_id": genre_id}
-    )
-    assert response.status_code == 201, await response.get_data(as_text=True)
-    notebook_id: int = (await response.get_json())["notebook_id"]
+async def make_notebook(client, account, title="Cuaderno", *, resume="", published=True) -> int:
+    notebook_id: int = (await create_notebook(client, account, title=title, resume=resume))["notebook_id"]
     if published:
-        await set_status(client, account, notebook_id, "published")
+        await publish_notebook(client, account, notebook_id)
     return notebook_id
 
 
-async def set_status(client, account, notebook_id: int, status: str) -> None:
-    response = await client.put(f"/notebooks/{notebook_id}", headers=account.headers, json={"status": status})
-    assert response.status_code == 200, await response.get_data(as_text=True)
-
-
 async def make_page(client, account, notebook_id: int, title: str, text: str, *, published=True) -> int:
-    body = {"notebook_id": notebook_id, "title": title, "content": slate(text)}
-    response = await client.post("/pages/", headers=account.headers, json=body)
-    assert response.status_code == 201, await response.get_data(as_text=True)
-    page_id: int = (await response.get_json())["page_id"]
+    page = await create_page(client, account, notebook_id, title=title, content=slate(text))
     if published:
-        await publish(client, account, page_id)
-    return page_id
-
-
-async def publish(client, account, page_id: int) -> None:
-    response = await client.post(f"/pages/{page_id}/publish", headers=account.headers)
-    assert response.status_code == 200, await response.get_data(as_text=True)
+        await publish_page(client, account, page["page_id"])
+    return int(page["page_id"])
 
 
 async def published_page(client, account, title: str, text: str) -> tuple[int, int]:
-    """A published page, with the given title and text, in a published notebook of its own."""
-    notebook_id = await make_notebook(client, account, "Cuaderno")
+    """A published page, with this title and text, in a published notebook of its own."""
+    notebook_id = await make_notebook(client, account)
     return notebook_id, await make_page(client, account, notebook_id, title, text)
 
 
@@ -109,7 +88,7 @@ async def test_page_edited_after_publishing_is_found_by_published_words_only(cli
 async def test_republishing_makes_the_new_words_searchable(client, writer):
     _, page_id = await published_page(client, writer, "Capítulo", "El faro abandonado")
     await client.put(f"/pages/{page_id}", headers=writer.headers, json={"content": slate("Un velero")})
-    await publish(client, writer, page_id)
+    await publish_page(client, writer, page_id)
     assert await page_ids(client, "velero") == [page_id]
     assert await page_ids(client, "faro") == []
 
@@ -121,10 +100,11 @@ async def test_unpublished_page_is_no_longer_found(client, writer):
 
 
 async def test_notebook_back_to_draft_hides_it_and_its_pages(client, writer):
-    notebook_id, page_id = await published_page(client, writer, "Capítulo", "El faro abandonado")
+    notebook_id, _ = await published_page(client, writer, "Capítulo", "El faro abandonado")
     await client.put(f"/notebooks/{notebook_id}", headers=writer.headers, json={"title": "Faro"})
     assert (await search(client, "faro"))["total"] == 2
-    await set_status(client, writer, notebook_id, "draft")
+    response = await client.put(f"/notebooks/{notebook_id}", headers=writer.headers, json={"status": "draft"})
+    assert response.status_code == 200
     assert (await search(client, "faro"))["total"] == 0
 
 
@@ -270,6 +250,28 @@ async def test_stopword_is_found(client, writer):
     assert await page_ids(client, "the") == [page_id]
 
 
+async def test_search_operators_in_q_are_not_operators(client, writer):
+    exact = await make_notebook(client, writer, "Faro")
+    await make_notebook(client, writer, "Faros del sur")
+    for q in ("faro*", "-faro", '"faro', "+faro", "(faro)", "faro~", "faro^"):
+        assert await notebook_ids(client, q) == [exact], q
+
+
+async def test_slate_structure_is_not_searched(client, writer):
+    await published_page(client, writer, "Capítulo", "El faro abandonado")
+    for q in ("paragraph", "children", "type", "text"):
+        assert (await search(client, q))["total"] == 0, q
+
+
+async def test_words_in_different_paragraphs_are_found_together(client, writer):
+    notebook_id = await make_notebook(client, writer)
+    page = await create_page(
+        client, writer, notebook_id, title="Capítulo", content=slate("El faro", "junto al acantilado")
+    )
+    await publish_page(client, writer, page["page_id"])
+    assert await page_ids(client, "faro acantilado") == [page["page_id"]]
+
+
 async def test_percent_matches_literally(client, writer):
     with_percent = await make_notebook(client, writer, "100% real")
     await make_notebook(client, writer, "100 real")
@@ -293,6 +295,19 @@ async def test_backslash_matches_literally(client, writer):
     with_backslash = await make_notebook(client, writer, "C:\\ruta")
     await make_notebook(client, writer, "C: ruta")
     assert await notebook_ids(client, "\\") == [with_backslash]
+
+
+async def test_word_with_an_underscore_is_found_whole(client, writer):
+    with_underscore = await make_notebook(client, writer, "Notas de mi_cuaderno")
+    await make_notebook(client, writer, "Notas de mi cuaderno rojo")
+    assert await notebook_ids(client, "mi_cuaderno") == [with_underscore]
+
+
+async def test_word_longer_than_the_fulltext_maximum_is_found(client, writer):
+    word = "supercalifragilisticoespialidoso" * 3
+    notebook_id = await make_notebook(client, writer, word)
+    await make_notebook(client, writer, "Otro")
+    assert await notebook_ids(client, word) == [notebook_id]
 
 
 async def test_percent_and_underscore_in_page_text_match_literally(client, writer):
@@ -494,3 +509,8 @@ async def test_results_are_the_same_with_and_without_a_token(client, writer, rea
     anonymous = await client.get("/search", query_string={"q": "faro"})
     signed_in = await client.get("/search", query_string={"q": "faro"}, headers=reader.headers)
     assert (await anonymous.get_json())["items"] == (await signed_in.get_json())["items"]
+
+
+async def test_paging_beyond_the_first_thousand_results_is_400(client):
+    await problem(await client.get("/search?q=faro&page=11&per_page=100"), 400, "validation_error")
+    assert (await client.get("/search?q=faro&page=10&per_page=100")).status_code == 200
