@@ -95,17 +95,14 @@ async def list_notebooks(
         conditions.append(Notebook.genre_id == genre_id)
     if author is not None:
         conditions.append(User.username == author)
-    query = notebook_query(viewer_id).where(*conditions)
-    total_query = select(func.count(Notebook.id)).join(User, Notebook.author_id == User.id).where(*conditions)
+    matching = select(Notebook.id).join(User, Notebook.author_id == User.id).where(*conditions)
+    newest_first = (Notebook.updated_at.desc(), Notebook.id.desc())
+    # The page of ids is chosen first, so that page counts are computed for its rows only.
+    chosen = matching.order_by(*newest_first).limit(page.per_page).offset(page.offset).subquery()
+    query = notebook_query(viewer_id).join(chosen, chosen.c.id == Notebook.id).order_by(*newest_first)
     async with db.snapshot() as session:
-        total = (await session.execute(total_query)).scalar_one()
-        rows = (
-            await session.execute(
-                query.order_by(Notebook.updated_at.desc(), Notebook.id.desc())
-                .limit(page.per_page)
-                .offset(page.offset)
-            )
-        ).all()
+        total = (await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
+        rows = (await session.execute(query)).all()
     return Slice([notebook_read(row) for row in rows], total)
 
 

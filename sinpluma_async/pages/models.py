@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sinpluma_async.db import MYSQL_TABLE_OPTIONS, Base, IdType, LongText, UTCDateTime, utcnow
@@ -12,7 +12,12 @@ class Page(Base):
     """A page's draft (title, content, version) and the copy its readers see once published."""
 
     __tablename__ = "pages"
-    __table_args__ = (UniqueConstraint("notebook_id", "position"), MYSQL_TABLE_OPTIONS)
+    __table_args__ = (
+        UniqueConstraint("notebook_id", "position"),
+        # Counting a notebook's published pages reads this index alone.
+        Index("ix_pages_notebook_id_published", "notebook_id", "published"),
+        MYSQL_TABLE_OPTIONS,
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     notebook_id: Mapped[int] = mapped_column(IdType, ForeignKey("notebooks.id", ondelete="CASCADE"))

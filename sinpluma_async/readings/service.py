@@ -22,23 +22,26 @@ def already_following() -> APIError:
 async def list_readings(*, db: Database, reader_id: int, page: PageQuery) -> Slice[ReadingRead]:
     """Followed notebooks the reader can still see, newest follow first."""
     conditions = (Reading.user_id == reader_id, notebook_visible_to(reader_id))
-    query = (
-        notebook_query(reader_id)
-        .add_columns(Reading.followed_at)
-        .join(Reading, Reading.notebook_id == Notebook.id)
-        .where(*conditions)
-        .order_by(Reading.followed_at.desc(), Notebook.id.desc())
-        .limit(page.per_page)
-        .offset(page.offset)
-    )
-    total_query = (
-        select(func.count())
-        .select_from(Reading)
+    matching = (
+        select(Reading.notebook_id, Reading.followed_at)
         .join(Notebook, Reading.notebook_id == Notebook.id)
         .where(*conditions)
     )
+    # The page of readings is chosen first, so that page counts are computed for its rows only.
+    chosen = (
+        matching.order_by(Reading.followed_at.desc(), Reading.notebook_id.desc())
+        .limit(page.per_page)
+        .offset(page.offset)
+        .subquery()
+    )
+    query = (
+        notebook_query(reader_id)
+        .add_columns(chosen.c.followed_at)
+        .join(chosen, chosen.c.notebook_id == Notebook.id)
+        .order_by(chosen.c.followed_at.desc(), Notebook.id.desc())
+    )
     async with db.snapshot() as session:
-        total = (await session.execute(total_query)).scalar_one()
+        total = (await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
         rows = (await session.execute(query)).all()
     return Slice([ReadingRead(notebook=notebook_read(row[:5]), followed_at=row[5]) for row in rows], total)
 
