@@ -13,12 +13,13 @@ from sinpluma_async.config import Settings
 from sinpluma_async.db import load_models
 from sinpluma_async.errors import register_error_handlers
 from sinpluma_async.genres.routes import blueprint as genres_blueprint
+from sinpluma_async.images.routes import blueprint as images_blueprint
 from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
 from sinpluma_async.openapi import ProblemAwareProvider
 from sinpluma_async.operations.routes import blueprint as operations_blueprint
 from sinpluma_async.pages.routes import blueprint as pages_blueprint
 from sinpluma_async.readings.routes import blueprint as readings_blueprint
-from sinpluma_async.requests import ApiRequest
+from sinpluma_async.requests import ApiRequest, StreamingHTTPConnection
 from sinpluma_async.runtime import install_runtime
 from sinpluma_async.search.routes import blueprint as search_blueprint
 from sinpluma_async.users.routes import blueprint as users_blueprint
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     pages_blueprint,
     readings_blueprint,
     search_blueprint,
+    images_blueprint,
 )
 
 
@@ -51,7 +53,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     load_models()
     app = Quart(__name__, static_folder=None)
     app.request_class = ApiRequest
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_json_bytes)
+    app.asgi_http_class = StreamingHTTPConnection
+    # The ceiling for any body; JSON and image routes enforce their own, smaller limits as they read.
+    app.config.update(MAX_CONTENT_LENGTH=max(settings.max_json_bytes, settings.max_image_bytes) + 2**16)
+    app.config["SINPLUMA_MAX_JSON_BYTES"] = settings.max_json_bytes
     QuartSchema(
         app,
         info=Info(title="Sin Pluma API", version="1.0.0"),

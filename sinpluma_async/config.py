@@ -28,6 +28,7 @@ class Settings:
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_secure: bool = False
+    s3_bucket: str = "sinpluma"
     object_dir: Path = Path("var/objects")
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48), repr=False)
     jwt_secret_generated: bool = True
@@ -103,7 +104,11 @@ class Settings:
             raw = get(name)
             if raw is not None:
                 overrides[attribute] = _positive_int(raw, name)
-        for name, attribute in (("REDIS_KEY_PREFIX", "redis_key_prefix"), ("OBJECT_DIR", "object_dir")):
+        for name, attribute in (
+            ("REDIS_KEY_PREFIX", "redis_key_prefix"),
+            ("OBJECT_DIR", "object_dir"),
+            ("S3_BUCKET", "s3_bucket"),
+        ):
             raw = get(name)
             if raw is not None:
                 overrides[attribute] = Path(raw) if attribute == "object_dir" else raw

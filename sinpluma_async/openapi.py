@@ -15,6 +15,10 @@ from sinpluma_async.errors import PROBLEM_CONTENT_TYPE
 
 PROBLEMS_ATTRIBUTE = "_sinpluma_problems"
 EMPTY_RESPONSES_ATTRIBUTE = "_sinpluma_empty_responses"
+BINARY_RESPONSE_ATTRIBUTE = "_sinpluma_binary_response"
+IMAGE_UPLOAD_ATTRIBUTE = "_sinpluma_image_upload"
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+BINARY = {"type": "string", "format": "binary"}
 ACCESS_ATTRIBUTE = "_sinpluma_access"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +44,33 @@ def empty_response(status: int = 204) -> Callable[[F], F]:
     return decorator
 
 
+def binary_response() -> Callable[[F], F]:
+    """Document a 200 whose body is an image, and its 304."""
+
+    def decorator(view: F) -> F:
+        setattr(view, BINARY_RESPONSE_ATTRIBUTE, True)
+        return empty_response(304)(view)
+
+    return decorator
+
+
+def image_upload(view: F) -> F:
+    """Document a body that is an image: multipart field `image`, or the raw bytes."""
+    setattr(view, IMAGE_UPLOAD_ATTRIBUTE, True)
+    return view
+
+
+IMAGE_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": {"image": BINARY}, "required": ["image"]},
+        },
+        **{content_type: {"schema": BINARY} for content_type in IMAGE_TYPES},
+    },
+}
+
+
 class ProblemAwareProvider(OpenAPIProvider):
     """Adds problem+json error responses and bodiless responses to each operation."""
 
@@ -61,9 +92,18 @@ class ProblemAwareProvider(OpenAPIProvider):
             statuses.add(400)
         if getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, None) is not None:
             statuses |= {400, 413, 415}
+        if getattr(view, IMAGE_UPLOAD_ATTRIBUTE, False):
+            statuses |= {400, 413, 415}
         for operations in paths.values():
             for operation in operations.values():
+                if getattr(view, IMAGE_UPLOAD_ATTRIBUTE, False):
+                    operation["requestBody"] = IMAGE_REQUEST_BODY
                 responses = {str(status): value for status, value in operation["responses"].items()}
+                if getattr(view, BINARY_RESPONSE_ATTRIBUTE, False):
+                    responses["200"] = {
+                        "description": "The image",
+                        "content": {content_type: {"schema": BINARY} for content_type in IMAGE_TYPES},
+                    }
                 for status in getattr(view, EMPTY_RESPONSES_ATTRIBUTE, ()):
                     responses[str(status)] = {"description": HTTPStatus(status).phrase}
                 for status in sorted(statuses):

@@ -1,28 +1,86 @@
-"""The request class: JSON bodies are parsed strictly and fail as problem+json, never as a 500."""
+"""Requests: strict JSON parsing, and bodies that stream with backpressure.
+
+Quart takes every chunk the server hands it, however slowly the route reads them, so a streamed
+upload to slow storage would pile up in memory. Here the connection stops taking chunks while a
+streamed body holds more than its high-water mark, and the server's flow control slows the client.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
-from quart import Request
+from hypercorn.typing import ASGIReceiveCallable
+from quart import Request, current_app
+from quart.asgi import ASGIHTTPConnection
+from quart.wrappers.request import Body
 
 from sinpluma_async.errors import APIError
+
+HIGH_WATER_BYTES = 256 * 1024
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+class StreamingBody(Body):
+    """A body that asks for no more data while a consumer streams it and its buffer is full."""
+
+    def __init__(self, expected_content_length: int | None, max_content_length: int | None) -> None:
+        super().__init__(expected_content_length, max_content_length)
+        self._streamed = False
+        self._room = asyncio.Event()
+        self._room.set()
+
+    async def __anext__(self) -> bytes:
+        self._streamed = True
+        try:
+            return await super().__anext__()
+        finally:
+            self._room.set()
+
+    def append(self, data: bytes) -> None:
+        super().append(data)
+        if self._streamed and len(self._data) >= HIGH_WATER_BYTES:
+            self._room.clear()
+
+    async def wait_for_room(self) -> None:
+        await self._room.wait()
+
+
+class StreamingHTTPConnection(ASGIHTTPConnection):
+    async def handle_messages(self, request: Request, receive: ASGIReceiveCallable) -> None:
+        body = request.body
+        while True:
+            if isinstance(body, StreamingBody):
+                await body.wait_for_room()
+            message = await receive()
+            if message["type"] == "http.request":
+                body.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    body.set_complete()
+            elif message["type"] == "http.disconnect":
+                return
+
+
 class ApiRequest(Request):
+    body_class = StreamingBody
+
     async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         """The JSON body: 415 unless sent as JSON, 400 unless UTF-8 JSON, 413 when too large."""
         if not (force or self.is_json):
             if silent:
                 return None
             raise APIError(415, "unsupported_media_type", "Send the body as application/json")
+        limit: int = current_app.config["SINPLUMA_MAX_JSON_BYTES"]
+        if self.content_length is not None and self.content_length > limit:
+            raise APIError(413, "payload_too_large", f"JSON bodies may be at most {limit} bytes")
         raw = await self.get_data(cache=cache, as_text=False)
         assert isinstance(raw, bytes)
+        if len(raw) > limit:
+            raise APIError(413, "payload_too_large", f"JSON bodies may be at most {limit} bytes")
         try:
             return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except UnicodeDecodeError:

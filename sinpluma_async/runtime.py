@@ -18,6 +18,7 @@ from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
+from sinpluma_async.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 EXTENSION_KEY = "sinpluma"
 REDIS_TIMEOUT_SECONDS = 1.0
@@ -32,6 +33,7 @@ class Runtime:
     tokens: TokenCodec
     passwords: PasswordHasher
     genres: GenreCatalog
+    objects: ObjectStore
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -53,10 +55,12 @@ class Runtime:
             ),
             passwords=PasswordHasher(rounds=settings.bcrypt_rounds, workers=settings.bcrypt_workers),
             genres=GenreCatalog(),
+            objects=open_object_store(settings),
         )
 
     async def close(self) -> None:
         self.passwords.close()
+        await self.objects.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()
@@ -83,6 +87,18 @@ def connect_redis(url: str) -> Redis:
     )
 
 
+def open_object_store(settings: Settings) -> ObjectStore:
+    if settings.s3_endpoint and settings.s3_access_key and settings.s3_secret_key:
+        return S3ObjectStore(
+            endpoint=settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            bucket=settings.s3_bucket,
+        )
+    return LocalObjectStore(settings.object_dir)
+
+
 def current_runtime() -> Runtime:
     runtime: Runtime = current_app.extensions[EXTENSION_KEY]
     return runtime
@@ -93,7 +109,9 @@ def install_runtime(app: Quart, settings: Settings) -> None:
 
     @app.before_serving
     async def open_runtime() -> None:
-        app.extensions[EXTENSION_KEY] = Runtime.open(settings)
+        runtime = Runtime.open(settings)
+        await runtime.objects.start()
+        app.extensions[EXTENSION_KEY] = runtime
 
     @app.after_serving
     async def close_runtime() -> None:

@@ -25,6 +25,7 @@ from quart.typing import TestClientProtocol
 from sinpluma_async import create_app
 from sinpluma_async.cli import migrate
 from sinpluma_async.config import Settings
+from tests.live import free_port
 from tests.support import Account, make_account
 
 MARIADB_SERVER_URL = os.environ.get("TEST_MARIADB_URL", "mysql+aiomysql://root@127.0.0.1:3306")
@@ -85,6 +86,20 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server (moto) on a free loopback port, for the whole run."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as error:
+        service_missing("The S3 server (moto)", error)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file that each test copies, so that migrations run once."""
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
@@ -123,8 +138,24 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     url = request.getfixturevalue("mariadb_url")
     redis_url = request.getfixturevalue("redis_url")
     _empty_mariadb(url)
-    prefix = f"sinpluma:test:{uuid.uuid4().hex}:"
-    return Backend("mariadb", replace(base, database_url=url, redis_url=redis_url, redis_key_prefix=prefix))
+    run = uuid.uuid4().hex
+    services = {
+        "database_url": url,
+        "redis_url": redis_url,
+        "redis_key_prefix": f"sinpluma:test:{run}:",
+        **s3_settings(request.getfixturevalue("s3_endpoint"), bucket=f"test-{run}"),
+    }
+    return Backend("mariadb", replace(base, **services))
+
+
+def s3_settings(endpoint: str, *, bucket: str) -> dict[str, object]:
+    return {
+        "s3_endpoint": endpoint,
+        "s3_access_key": "test-access-key",
+        "s3_secret_key": "test-secret-key",
+        "s3_secure": False,
+        "s3_bucket": bucket,
+    }
 
 
 @pytest.fixture

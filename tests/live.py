@@ -23,6 +23,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def s3_environment(endpoint: str, *, bucket: str) -> dict[str, str]:
+    """The SINPLUMA_S3_* variables for the test S3 server."""
+    return {
+        "SINPLUMA_S3_ENDPOINT": endpoint,
+        "SINPLUMA_S3_ACCESS_KEY": "test-access-key",
+        "SINPLUMA_S3_SECRET_KEY": "test-secret-key",
+        "SINPLUMA_S3_SECURE": "false",
+        "SINPLUMA_S3_BUCKET": bucket,
+    }
+
+
 class LiveServer:
     """One `hypercorn --config hypercorn.toml` process on a free loopback port."""
 

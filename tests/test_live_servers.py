@@ -9,18 +9,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.live import LiveServer
+from tests.live import LiveServer, s3_environment
 from tests.support import PASSWORD
 
 
 @pytest.fixture(scope="module")
-def shared_environment(mariadb_url: str, redis_url: str) -> dict[str, str]:
+def shared_environment(mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
     return {
         "SINPLUMA_DATABASE_URL": mariadb_url,
         "SINPLUMA_REDIS_URL": redis_url,
         "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:live:{uuid.uuid4().hex}:",
         "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
         "SINPLUMA_BCRYPT_ROUNDS": "4",
+        **s3_environment(s3_endpoint, bucket=f"live-{uuid.uuid4().hex}"),
     }
 
 

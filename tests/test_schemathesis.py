@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from sinpluma_async import create_app
 from sinpluma_async.config import Settings
-from tests.live import LiveServer
+from tests.live import LiveServer, s3_environment
 from tests.support import PASSWORD
 
 CHECKS = [
@@ -39,7 +39,7 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def live_server(mariadb_url: str, redis_url: str) -> Iterator[LiveServer]:
+def live_server(mariadb_url: str, redis_url: str, s3_endpoint: str) -> Iterator[LiveServer]:
     server = LiveServer(
         {
             "SINPLUMA_DATABASE_URL": mariadb_url,
@@ -47,6 +47,7 @@ def live_server(mariadb_url: str, redis_url: str) -> Iterator[LiveServer]:
             "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:schemathesis:{uuid.uuid4().hex}:",
             "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
             "SINPLUMA_BCRYPT_ROUNDS": "4",
+            **s3_environment(s3_endpoint, bucket=f"schemathesis-{uuid.uuid4().hex}"),
         }
     )
     yield server

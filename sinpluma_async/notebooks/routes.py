@@ -88,7 +88,11 @@ async def update_notebook(notebook_id: int, data: NotebookUpdate) -> NotebookRea
 @auth_required
 async def delete_notebook(notebook_id: int) -> tuple[str, int]:
     """Delete the caller's notebook with its pages, readings and cover."""
+    runtime = current_runtime()
     await service.delete_notebook(
-        db=current_runtime().database, viewer_id=current_identity().user_id, notebook_id=notebook_id
+        db=runtime.database,
+        store=runtime.objects,
+        viewer_id=current_identity().user_id,
+        notebook_id=notebook_id,
     )
     return "", 204

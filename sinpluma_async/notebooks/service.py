@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sinpluma_async.db import Database, utcnow
@@ -25,6 +25,7 @@ from sinpluma_async.notebooks.schemas import (
 )
 from sinpluma_async.pages.models import Page
 from sinpluma_async.pagination import PageQuery, Slice
+from sinpluma_async.storage import ObjectStore, discard_object
 from sinpluma_async.users.models import User
 from sinpluma_async.visibility import (
     notebook_for_reading,
@@ -180,12 +181,14 @@ async def update_notebook(
         return await load_notebook_read(session, notebook_id, viewer_id)
 
 
-async def delete_notebook(*, db: Database, viewer_id: int, notebook_id: int) -> int | None:
-    """Delete the author's notebook with its pages and readings; returns its cover image id."""
+async def delete_notebook(*, db: Database, store: ObjectStore, viewer_id: int, notebook_id: int) -> None:
+    """Delete the author's notebook with its pages, readings and cover (row, then object)."""
     async with db.transaction() as session:
         notebook = await notebook_for_writing(session, notebook_id=notebook_id, viewer_id=viewer_id)
-        cover_id = notebook.cover_id
+        cover = None if notebook.cover_id is None else await session.get(Image, notebook.cover_id)
         await session.delete(notebook)
-        if cover_id is not None:
-            await session.execute(delete(Image).where(Image.id == cover_id))
-    return cover_id
+        if cover is not None:
+            await session.flush()
+            await session.delete(cover)
+    if cover is not None:
+        await discard_object(store, cover.object_key)

@@ -47,11 +47,12 @@ async def healthz() -> Health:
 @public
 @validate_response(Readiness)
 async def readyz() -> Readiness:
-    """Readiness: the database, and Redis when configured, answer."""
+    """Readiness: the database, Redis when configured, and object storage answer."""
     runtime = current_runtime()
     probes = {"database": runtime.database.ping()}
     if runtime.redis is not None:
         probes["redis"] = runtime.check_redis()
+    probes["storage"] = runtime.objects.ping()
     outcomes = await asyncio.gather(*probes.values(), return_exceptions=True)
     checks = {
         name: "unavailable" if isinstance(outcome, BaseException) else "ok"

@@ -11,5 +11,7 @@ async def test_readyz_checks_each_configured_dependency(client, backend):
     response = await client.get("/readyz")
     body = await response.get_json()
     assert response.status_code == 200
-    expected = {"database": "ok", "redis": "ok"} if backend.name == "mariadb" else {"database": "ok"}
+    expected = {"database": "ok", "storage": "ok"}
+    if backend.name == "mariadb":
+        expected["redis"] = "ok"
     assert body == {"status": "ok", "checks": expected}

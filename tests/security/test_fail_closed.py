@@ -30,6 +30,7 @@ async def client(tmp_path, sqlite_template):
         bcrypt_rounds=4,
         jwt_secret=secrets.token_urlsafe(48),
         jwt_secret_generated=False,
+        object_dir=tmp_path / "objects",
     )
     app = create_app(replace(settings))
     async with app.test_app():
@@ -57,4 +58,4 @@ async def test_public_routes_keep_working(client):
 async def test_readiness_names_redis(client):
     response = await client.get("/readyz")
     document = await problem(response, 503, "service_unavailable")
-    assert document["checks"] == {"database": "ok", "redis": "unavailable"}
+    assert document["checks"] == {"database": "ok", "redis": "unavailable", "storage": "ok"}
