@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Generator
 from typing import Any
 
 from hypercorn.typing import ASGIReceiveCallable
@@ -18,7 +19,7 @@ from quart.wrappers.request import Body
 
 from sinpluma_async.errors import APIError
 
-HIGH_WATER_BYTES = 256 * 1024
+HIGH_WATER_BYTES = 64 * 1024
 
 
 def _reject_constant(name: str) -> None:
@@ -26,16 +27,24 @@ def _reject_constant(name: str) -> None:
 
 
 class StreamingBody(Body):
-    """A body that asks for no more data while a consumer streams it and its buffer is full."""
+    """A body that asks for no more data while its buffer is full, until a route awaits it whole.
+
+    The limit holds from the first byte: a route that streams its body often checks the caller
+    and the database first, and the body must not pile up meanwhile.
+    """
 
     def __init__(self, expected_content_length: int | None, max_content_length: int | None) -> None:
         super().__init__(expected_content_length, max_content_length)
-        self._streamed = False
+        self._whole = False
         self._room = asyncio.Event()
         self._room.set()
 
+    def __await__(self) -> Generator[Any, None, Any]:
+        self._whole = True
+        self._room.set()
+        return super().__await__()
+
     async def __anext__(self) -> bytes:
-        self._streamed = True
         try:
             return await super().__anext__()
         finally:
@@ -43,7 +52,7 @@ class StreamingBody(Body):
 
     def append(self, data: bytes) -> None:
         super().append(data)
-        if self._streamed and len(self._data) >= HIGH_WATER_BYTES:
+        if not self._whole and len(self._data) >= HIGH_WATER_BYTES:
             self._room.clear()
 
     async def wait_for_room(self) -> None:

@@ -2,7 +2,7 @@
 
 This is the only module that imports the S3 client. Both backends take a stream of chunks, so an
 upload is never held whole in memory by this module (the S3 client buffers at most one part, and
-uploads to S3 are limited in number).
+at most two uploads to S3 run at once).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from sinpluma_async.errors import ServiceUnavailableError
 log = logging.getLogger(__name__)
 
 READ_CHUNK_BYTES = 64 * 1024
+# Chunks are written a few at a time: one thread hop per 64 KiB chunk costs the event loop more
+# than the write itself.
+WRITE_BATCH_BYTES = 256 * 1024
 # S3 requires parts of at least 5 MiB; an upload no larger than one part is a single PUT.
 PART_BYTES = 5 * 1024 * 1024
 CONNECT_SECONDS = 2.0
@@ -96,11 +99,24 @@ class LocalObjectStore:
         partial = self._incoming / uuid.uuid4().hex
         digest, size = hashlib.md5(usedforsecurity=False), 0
         handle = await asyncio.to_thread(partial.open, "wb")
+
+        def write(batch: list[bytes]) -> None:
+            # Hashing beside the write keeps both off the event loop (hashlib releases the GIL).
+            for chunk in batch:
+                digest.update(chunk)
+                handle.write(chunk)
+
+        batch: list[bytes] = []
+        batched = 0
         try:
             async for chunk in chunks:
-                digest.update(chunk)
                 size += len(chunk)
-                await asyncio.to_thread(handle.write, chunk)
+                batch.append(chunk)
+                batched += len(chunk)
+                if batched >= WRITE_BATCH_BYTES:
+                    await asyncio.to_thread(write, batch)
+                    batch, batched = [], 0
+            await asyncio.to_thread(write, batch)
             await asyncio.to_thread(handle.close)
             await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
             await asyncio.to_thread(os.replace, partial, target)
@@ -137,27 +153,29 @@ class ChunkReader:
 
     def __init__(self, chunks: AsyncIterator[bytes]) -> None:
         self._chunks = chunks
-        self._pending = b""
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self.size = 0
-        self._digest = hashlib.md5(usedforsecurity=False)
 
     async def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._pending) < size:
+        # Chunks are gathered in a list and joined once, and only the chunk that straddles the
+        # end of the part is split: a part (5 MiB) is copied once, not once per chunk.
+        while size < 0 or self._pending_size < size:
             chunk = await anext(self._chunks, None)
             if chunk is None:
                 break
-            self._pending += chunk
-        if size < 0:
-            data, self._pending = self._pending, b""
-        else:
-            data, self._pending = self._pending[:size], self._pending[size:]
+            self._pending.append(chunk)
+            self._pending_size += len(chunk)
+        rest = b""
+        if 0 <= size < self._pending_size:
+            last = self._pending.pop()
+            keep = len(last) - (self._pending_size - size)
+            self._pending.append(last[:keep])
+            rest = last[keep:]
+        data = b"".join(self._pending)
+        self._pending, self._pending_size = ([rest], len(rest)) if rest else ([], 0)
         self.size += len(data)
-        self._digest.update(data)
         return data
-
-    @property
-    def md5(self) -> str:
-        return self._digest.hexdigest()
 
 
 class S3ObjectStore:
@@ -171,7 +189,7 @@ class S3ObjectStore:
         secret_key: str,
         secure: bool,
         bucket: str,
-        max_uploads: int = 4,
+        max_uploads: int = 2,
     ) -> None:
         self._endpoint, self._access_key, self._secret_key = endpoint, access_key, secret_key
         self._secure, self._bucket = secure, bucket
@@ -228,7 +246,22 @@ class S3ObjectStore:
                 )
             except (aiohttp.ClientError, TimeoutError, MinioException) as error:
                 raise ServiceUnavailableError("object storage") from error
-        return StoredObject(key, reader.size, (result.etag or reader.md5).strip('"'))
+            except asyncio.CancelledError:
+                # The client went away mid-upload. The S3 client aborts a multipart upload on an
+                # Exception only, so the parts already sent would stay in the bucket: abort here.
+                await asyncio.shield(self._abort_unfinished(key))
+                raise
+        return StoredObject(key, reader.size, (result.etag or key).strip('"'))
+
+    async def _abort_unfinished(self, key: str) -> None:
+        """Abort the multipart uploads still open for the key; a failure is logged, not raised."""
+        try:
+            listing = await self.client._list_multipart_uploads(self._bucket, prefix=key)
+            for upload in listing.uploads:
+                if upload.object_name == key and upload.upload_id:
+                    await self.client._abort_multipart_upload(self._bucket, key, upload.upload_id)
+        except Exception:
+            log.exception("Could not abort the unfinished upload of %s; its parts are orphaned", key)
 
     async def read(self, key: str) -> AsyncIterator[bytes]:
         try:

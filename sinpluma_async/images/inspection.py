@@ -1,12 +1,12 @@
-"""What an upload is, decided from its bytes: the format by signature, the size by Pillow."""
+"""What an upload is, decided from its bytes: the format by signature, the size from its header."""
 
 from __future__ import annotations
 
 import io
-import warnings
+import struct
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import GifImagePlugin, ImageFile, JpegImagePlugin, PngImagePlugin
 
 MAX_PIXELS = 40_000_000
 SIGNATURE_BYTES = 12
@@ -39,14 +39,50 @@ def sniff(head: bytes) -> ImageKind | None:
 
 def dimensions(head: bytes, kind: ImageKind) -> tuple[int, int] | None:
     """Width and height read from the header alone (nothing is decoded), or None if the head
-    does not reach them yet or they are not of the announced format."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(head), formats=[kind.pillow_format]) as image:
-                width, height = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError):
+    does not reach them yet or they are not of the announced format.
+
+    Pillow's `Image.open` is not used: it refuses images past its own decompression-bomb limit
+    (about 179 megapixels) before the size can be judged here, and for WebP it builds a decoder
+    that needs the whole file and allocates the whole canvas. The WebP header is read by hand;
+    the other formats by Pillow's format class alone, which only parses the header.
+    """
+    if kind is WEBP:
+        size = _webp_dimensions(head)
+    else:
+        try:
+            with _HEADER_READERS[kind.pillow_format](io.BytesIO(head)) as image:
+                size = image.size
+        except (SyntaxError, OSError, ValueError, EOFError):
+            return None
+    if size is None or size[0] <= 0 or size[1] <= 0:
         return None
-    if width <= 0 or height <= 0:
-        return None
-    return width, height
+    return size
+
+
+_HEADER_READERS: dict[str, type[ImageFile.ImageFile]] = {
+    "JPEG": JpegImagePlugin.JpegImageFile,
+    "PNG": PngImagePlugin.PngImageFile,
+    "GIF": GifImagePlugin.GifImageFile,
+}
+
+
+def _webp_dimensions(head: bytes) -> tuple[int, int] | None:
+    """The canvas size from the first chunk of a RIFF/WebP file (RFC 9649): VP8, VP8L or VP8X."""
+    chunk = head[12:16]
+    if chunk == b"VP8 " and len(head) >= 30:
+        if head[23:26] != b"\x9d\x01\x2a":
+            return None
+        width, height = struct.unpack_from("<HH", head, 26)
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and len(head) >= 25:
+        if head[20] != 0x2F:
+            return None
+        (bits,) = struct.unpack_from("<I", head, 21)
+        if bits >> 29:  # the version must be 0
+            return None
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X" and len(head) >= 30:
+        width = int.from_bytes(head[24:27], "little") + 1
+        height = int.from_bytes(head[27:30], "little") + 1
+        return width, height
+    return None

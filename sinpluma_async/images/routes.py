@@ -24,7 +24,8 @@ async def serve(slot: ImageSlot) -> Response:
     image = await service.find_image(db=runtime.database, slot=slot)
     headers = {"ETag": f'"{image.etag}"', "Cache-Control": CACHE_CONTROL}
     if request.if_none_match.contains_weak(image.etag):
-        return Response(status=304, headers=headers)
+        # A 304 describes the stored representation; without a type Quart would label it text/html.
+        return Response(status=304, headers=headers, content_type=image.content_type)
     chunks = runtime.objects.read(image.object_key)
     try:
         first = await anext(chunks, b"")

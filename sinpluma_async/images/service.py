@@ -34,7 +34,7 @@ class ImageSlot:
     """Where an image hangs: a user's avatar or a notebook's cover."""
 
     attribute: str
-    url: str
+    url: Callable[[Owner], str]
     for_reading: Callable[[AsyncSession], Awaitable[Owner]]
     for_writing: Callable[[AsyncSession], Awaitable[Owner]]
 
@@ -56,7 +56,12 @@ def avatar_slot(*, username: str, viewer_id: int | None) -> ImageSlot:
     async def for_reading(session: AsyncSession) -> User:
         return await load(session, lock=False)
 
-    return ImageSlot("avatar_id", f"/user/{username}/image/", for_reading, for_writing)
+    def url(user: Owner) -> str:
+        # The stored spelling: the lookup ignores case, the profile's image_url does not.
+        assert isinstance(user, User)
+        return f"/user/{user.username}/image/"
+
+    return ImageSlot("avatar_id", url, for_reading, for_writing)
 
 
 def cover_slot(*, notebook_id: int, viewer_id: int | None) -> ImageSlot:
@@ -68,7 +73,7 @@ def cover_slot(*, notebook_id: int, viewer_id: int | None) -> ImageSlot:
     async def for_reading(session: AsyncSession) -> Notebook:
         return await notebook_for_reading(session, notebook_id=notebook_id, viewer_id=viewer_id)
 
-    return ImageSlot("cover_id", f"/notebooks/{notebook_id}/image/", for_reading, for_writing)
+    return ImageSlot("cover_id", lambda _: f"/notebooks/{notebook_id}/image/", for_reading, for_writing)
 
 
 @dataclass
@@ -155,7 +160,7 @@ async def replace_image(
     if replaced is not None:
         await discard_object(store, replaced.object_key)
     return ImageMetadata(
-        image_url=slot.url,
+        image_url=slot.url(owner),
         content_type=image.content_type,
         size=image.size,
         width=image.width,
