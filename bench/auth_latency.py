@@ -11,65 +11,16 @@ import asyncio
 import json
 import os
 import secrets
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pymysql
 import redis
+from harness import REDIS_URL, Server, delta, expect, latency_summary, machine_busy_cpu, running_server
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-HOST = "127.0.0.1"
-BENCH_DB = "sinpluma_bench"
-REDIS_URL = f"redis://{HOST}:6379/0"
 WARMUP = 50
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def process_tree_cpu(root: int) -> float:
-    """User + system CPU seconds of `root` and every live descendant (Hypercorn spawns its workers)."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        # After the command name: state(3) ppid(4) ... utime(14) stime(15), 1-based as in proc(5).
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(times.get(pid, 0.0) for pid in tree)
-
-
-def machine_busy_cpu() -> float:
-    """CPU seconds all cores spent not idle since boot (from /proc/stat), to spot other load on the box."""
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
-        int, Path("/proc/stat").read_text().split()[1:9]
-    )
-    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
 def redis_counters(client: redis.Redis) -> dict[str, int]:
@@ -81,40 +32,6 @@ def redis_counters(client: redis.Redis) -> dict[str, int]:
         if key.startswith("cmdstat_"):
             counters[key.removeprefix("cmdstat_")] = int(value["calls"])
     return counters
-
-
-def delta(after: Mapping[str, int], before: Mapping[str, int]) -> dict[str, int]:
-    return {key: after.get(key, 0) - before.get(key, 0) for key in after.keys() | before.keys()}
-
-
-def mysql_admin(statement: str) -> None:
-    with (
-        pymysql.connect(host=HOST, port=3306, user="root", password="") as connection,
-        connection.cursor() as cur,
-    ):
-        cur.execute(statement)
-
-
-async def wait_healthy(client: httpx.AsyncClient, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited with status {server.returncode}")
-        try:
-            if (await client.get("/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("server not healthy after 30 s")
-
-
-def expect(response: httpx.Response, status: int) -> httpx.Response:
-    if response.status_code != status:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path}: expected {status}, "
-            f"got {response.status_code}: {response.text[:500]}"
-        )
-    return response
 
 
 async def load(
@@ -135,11 +52,10 @@ async def load(
 
 
 async def measure(
-    base_url: str, server: subprocess.Popen[bytes], args: argparse.Namespace, redis_client: redis.Redis | None
+    server: Server, args: argparse.Namespace, redis_client: redis.Redis | None
 ) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-        await wait_healthy(client, server)
+    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
         username = f"bench_{secrets.token_hex(6)}"
         password = secrets.token_urlsafe(18)
         body = {"username": username, "email": f"{username}@example.com", "password": password}
@@ -156,22 +72,20 @@ async def measure(
             empty_start = redis_counters(redis_client)
             redis_before = redis_counters(redis_client)
             calibration = delta(redis_before, empty_start)
-        server_cpu = process_tree_cpu(server.pid)
+        server_cpu = server.cpu()
         client_cpu = time.process_time()
         busy_cpu = machine_busy_cpu()
         started = time.perf_counter()
         latencies = await load(client, path, headers, args.requests, args.concurrency)
         elapsed = time.perf_counter() - started
         client_cpu = time.process_time() - client_cpu
-        server_cpu = process_tree_cpu(server.pid) - server_cpu
+        server_cpu = server.cpu() - server_cpu
         other_cpu = machine_busy_cpu() - busy_cpu - server_cpu - client_cpu
         if redis_client is not None:
             redis_delta = delta(delta(redis_counters(redis_client), redis_before), calibration)
 
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     result: dict[str, Any] = {key: getattr(args, key) for key in ("backend", "requests", "concurrency")}
-    result |= {f"p{p}_ms": cuts[p - 1] for p in (50, 90, 99)}
-    result |= {"max_ms": max(latencies), "mean_ms": statistics.fmean(latencies), "elapsed_s": elapsed}
+    result |= latency_summary(latencies) | {"elapsed_s": elapsed}
     result |= {"req_per_s": args.requests / elapsed, "server_cpu_s": server_cpu, "client_cpu_s": client_cpu}
     result["other_cpu_s"] = other_cpu  # Everything else on the machine (MariaDB, Redis, other users).
     if redis_client is not None:
@@ -186,54 +100,14 @@ async def measure(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="sinpluma-bench-") as tmp:
-        env = {name: value for name, value in os.environ.items() if not name.startswith("SINPLUMA_")}
-        env |= {"SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48), "SINPLUMA_OBJECT_DIR": f"{tmp}/objects"}
-        redis_client: redis.Redis | None = None
-        prefix = f"sinpluma-bench-{secrets.token_hex(4)}:"
+    with running_server(args.backend) as server:
         if args.backend == "sqlite":
-            env["SINPLUMA_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        else:
-            mysql_admin(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            mysql_admin(f"CREATE DATABASE {BENCH_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-            env["SINPLUMA_DATABASE_URL"] = f"mysql+aiomysql://root@{HOST}:3306/{BENCH_DB}?charset=utf8mb4"
-            env["SINPLUMA_REDIS_URL"] = REDIS_URL
-            env["SINPLUMA_REDIS_KEY_PREFIX"] = prefix
-            redis_client = redis.Redis.from_url(REDIS_URL)
-        log = Path(tmp) / "server.log"
-        server: subprocess.Popen[bytes] | None = None
+            return asyncio.run(measure(server, args, None))
+        redis_client = redis.Redis.from_url(REDIS_URL)
         try:
-            sinpluma = str(Path(PYTHON).parent / "sinpluma")
-            migrate = subprocess.run(
-                [sinpluma, "migrate"], cwd=ROOT, env=env, capture_output=True, timeout=120
-            )
-            if migrate.returncode != 0:
-                raise RuntimeError(f"sinpluma migrate failed:\n{migrate.stderr.decode()[-4000:]}")
-            port = free_port()
-            # `--access-logfile=` (empty) turns off the access log that hypercorn.toml sends to stdout.
-            flags = f"--config hypercorn.toml --bind {HOST}:{port} --access-logfile= sinpluma_async.asgi:app"
-            with log.open("wb") as sink:
-                command = [PYTHON, "-m", "hypercorn", *flags.split()]
-                server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
-            return asyncio.run(measure(f"http://{HOST}:{port}", server, args, redis_client))
-        except Exception:
-            if log.exists():
-                print(f"--- server log (tail) ---\n{log.read_text()[-4000:]}", file=sys.stderr)
-            raise
+            return asyncio.run(measure(server, args, redis_client))
         finally:
-            if server is not None and server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
-            if redis_client is not None:
-                for key in redis_client.scan_iter(match=f"{prefix}*", count=1000):
-                    redis_client.delete(key)
-                redis_client.close()
-            if args.backend == "mariadb":
-                mysql_admin(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+            redis_client.close()
 
 
 def summary(result: Mapping[str, Any]) -> str:

@@ -26,6 +26,12 @@ async def serve(slot: ImageSlot) -> Response:
     if request.if_none_match.contains_weak(image.etag):
         # A 304 describes the stored representation; without a type Quart would label it text/html.
         return Response(status=304, headers=headers, content_type=image.content_type)
+    headers |= {"Content-Length": str(image.size), "Content-Disposition": "inline"}
+    if request.method == "HEAD":
+        # Answered from the row alone; the headers (Content-Length included) are those of a GET.
+        response = Response(b"", status=200, content_type=image.content_type)
+        response.headers.update(headers)
+        return response
     chunks = runtime.objects.read(image.object_key)
     try:
         first = await anext(chunks, b"")
@@ -37,7 +43,6 @@ async def serve(slot: ImageSlot) -> Response:
         async for chunk in chunks:
             yield chunk
 
-    headers |= {"Content-Length": str(image.size), "Content-Disposition": "inline"}
     return Response(body(), status=200, content_type=image.content_type, headers=headers)
 
 

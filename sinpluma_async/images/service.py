@@ -155,7 +155,7 @@ async def replace_image(
                 await session.flush()
                 await session.execute(delete(Image).where(Image.id == replaced.id))
     except BaseException:
-        await store.delete(stored.key)
+        await discard_object(store, stored.key)
         raise
     if replaced is not None:
         await discard_object(store, replaced.object_key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from quart import Request
 
 from sinpluma_async.errors import APIError, invalid
@@ -27,7 +27,7 @@ def upload_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
         return _multipart_field(request, limit)
-    if mimetype.startswith("image/") or mimetype == "application/octet-stream":
+    if mimetype.startswith("image/"):
         if request.content_length is not None and request.content_length > limit:
             raise too_large(limit)
         return _limited(request.body, limit)
@@ -79,6 +79,10 @@ async def _multipart_field(request: Request, limit: int) -> AsyncIterator[bytes]
         parser.finalize()
     except Exception as error:
         raise invalid([FIELD], f"the multipart body is malformed: {error}") from None
+    # python-multipart's finalize() does not check that the body was complete; without its
+    # closing boundary the last part may be cut short, and its final bytes are never handed over.
+    if parser.state != MultipartState.END:
+        raise invalid([FIELD], "the multipart body ends before its closing boundary")
     if not field.found:
         raise invalid([FIELD], "the multipart body has no `image` field")
 
