@@ -19,6 +19,7 @@ from sinpluma_async.openapi import ProblemAwareProvider
 from sinpluma_async.operations.routes import blueprint as operations_blueprint
 from sinpluma_async.pages.routes import blueprint as pages_blueprint
 from sinpluma_async.readings.routes import blueprint as readings_blueprint
+from sinpluma_async.realtime.routes import blueprint as realtime_blueprint
 from sinpluma_async.requests import ApiRequest, StreamingHTTPConnection
 from sinpluma_async.runtime import install_runtime
 from sinpluma_async.search.routes import blueprint as search_blueprint
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     readings_blueprint,
     search_blueprint,
     images_blueprint,
+    realtime_blueprint,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from quart import Quart, current_app
@@ -15,6 +16,8 @@ from sinpluma_async.config import Settings
 from sinpluma_async.db import Database
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.genres.catalog import GenreCatalog
+from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus, session_ended_event
+from sinpluma_async.realtime.hub import Hub
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
@@ -22,6 +25,8 @@ from sinpluma_async.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 EXTENSION_KEY = "sinpluma"
 REDIS_TIMEOUT_SECONDS = 1.0
+LISTENER_STOP_SECONDS = 3.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(kw_only=True)
@@ -34,13 +39,25 @@ class Runtime:
     passwords: PasswordHasher
     genres: GenreCatalog
     objects: ObjectStore
+    events: EventBus
+    hub: Hub
+    listener: asyncio.Task[None] | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
-        revocations: RevocationStore = (
-            RedisRevocationStore(redis, settings.redis_key_prefix) if redis else MemoryRevocationStore()
-        )
+        hub = Hub()
+        revocations: RevocationStore
+        events: EventBus
+        if redis is not None:
+            channel = f"{settings.redis_key_prefix}events"
+            events = RedisEventBus(redis, channel)
+            revocations = RedisRevocationStore(redis, settings.redis_key_prefix, channel)
+        else:
+            events = LocalEventBus()
+            memory = MemoryRevocationStore()
+            memory.on_sessions_ended = lambda session_ids: hub.deliver(session_ended_event(session_ids))
+            revocations = memory
         return cls(
             settings=settings,
             database=Database(
@@ -56,9 +73,17 @@ class Runtime:
             passwords=PasswordHasher(rounds=settings.bcrypt_rounds, workers=settings.bcrypt_workers),
             genres=GenreCatalog(),
             objects=open_object_store(settings),
+            events=events,
+            hub=hub,
         )
 
     async def close(self) -> None:
+        if self.listener is not None:
+            await self.events.stop()
+            try:
+                await asyncio.wait_for(self.listener, LISTENER_STOP_SECONDS)
+            except TimeoutError:
+                log.warning("The event listener did not stop in time")
         self.passwords.close()
         await self.objects.close()
         if self.redis is not None:
@@ -112,6 +137,9 @@ def install_runtime(app: Quart, settings: Settings) -> None:
         runtime = Runtime.open(settings)
         await runtime.objects.start()
         app.extensions[EXTENSION_KEY] = runtime
+        runtime.listener = asyncio.create_task(
+            runtime.events.run(runtime.hub.deliver, lambda: runtime.hub.resync(runtime.revocations))
+        )
 
     @app.after_serving
     async def close_runtime() -> None:

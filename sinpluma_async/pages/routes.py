@@ -17,6 +17,7 @@ from sinpluma_async.pages.schemas import (
     PageView,
 )
 from sinpluma_async.pagination import Paginated, paginate
+from sinpluma_async.realtime.saves import save_and_announce
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import auth_optional, auth_required, current_identity, viewer_id
 
@@ -92,8 +93,10 @@ async def get_page(page_id: int, query_args: PageModeQuery) -> tuple[PageView, i
 @validate_response(PageSaved)
 async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dict[str, str]]:
     """Save title, content or position; `base_version` or `If-Match` make the save conditional."""
-    saved = await service.save_page(
-        db=current_runtime().database,
+    runtime = current_runtime()
+    saved = await save_and_announce(
+        db=runtime.database,
+        events=runtime.events,
         viewer_id=current_identity().user_id,
         page_id=page_id,
         title=data.title,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from sinpluma_async.errors import ServiceUnavailableError
+from sinpluma_async.realtime.events import encode, session_ended_event
 from sinpluma_async.security.tokens import Claims
 
 TTL_FACTOR = 1.2
@@ -29,17 +30,18 @@ class RevocationStore(Protocol):
     ) -> None:
         """Revoke token ids and session ids, each for its TTL in seconds (one round trip)."""
 
-    async def sid_revoked(self, sid: str) -> bool:
-        """Whether a session was revoked, for long-lived connections re-checking their session."""
+    async def revoked_sessions(self, sids: Collection[str]) -> set[str]:
+        """Which of these sessions were revoked (one round trip), for long-lived connections."""
 
 
 class RedisRevocationStore:
     """Revocations shared by every server process through Redis."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, events_channel: str) -> None:
         self._redis = redis
         self._jti_prefix = f"{prefix}revoked:jti:"
         self._sid_prefix = f"{prefix}revoked:sid:"
+        self._events_channel = events_channel
 
     async def is_revoked(self, claims: Claims) -> bool:
         try:
@@ -48,11 +50,15 @@ class RedisRevocationStore:
             raise ServiceUnavailableError("token store") from None
         return any(value is not None for value in values)
 
-    async def sid_revoked(self, sid: str) -> bool:
+    async def revoked_sessions(self, sids: Collection[str]) -> set[str]:
+        if not sids:
+            return set()
+        ordered = list(sids)
         try:
-            return bool(await self._redis.exists(self._sid_prefix + sid))
+            values = await self._redis.mget([self._sid_prefix + sid for sid in ordered])
         except RedisError:
             raise ServiceUnavailableError("token store") from None
+        return {sid for sid, value in zip(ordered, values, strict=True) if value is not None}
 
     async def revoke(
         self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None
@@ -65,6 +71,9 @@ class RedisRevocationStore:
             async with self._redis.pipeline(transaction=False) as pipeline:
                 for key, ttl in entries:
                     pipeline.set(key, b"1", ex=ttl)
+                if sids:
+                    # Live websockets of these sessions, on every process, close on this message.
+                    pipeline.publish(self._events_channel, encode(session_ended_event(list(sids))))
                 await pipeline.execute()
         except RedisError:
             raise ServiceUnavailableError("token store") from None
@@ -75,12 +84,13 @@ class MemoryRevocationStore:
 
     def __init__(self) -> None:
         self._expiry: dict[str, float] = {}
+        self.on_sessions_ended: Callable[[list[str]], None] | None = None
 
     async def is_revoked(self, claims: Claims) -> bool:
         return self._live("jti:" + claims.jti) or self._live("sid:" + claims.sid)
 
-    async def sid_revoked(self, sid: str) -> bool:
-        return self._live("sid:" + sid)
+    async def revoked_sessions(self, sids: Collection[str]) -> set[str]:
+        return {sid for sid in sids if self._live("sid:" + sid)}
 
     async def revoke(
         self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None
@@ -91,6 +101,8 @@ class MemoryRevocationStore:
             self._expiry["jti:" + jti] = now + ttl
         for sid, ttl in (sids or {}).items():
             self._expiry["sid:" + sid] = now + ttl
+        if sids and self.on_sessions_ended is not None:
+            self.on_sessions_ended(list(sids))
 
     def _live(self, key: str) -> bool:
         until = self._expiry.get(key)

@@ -1,0 +1,111 @@
+"""Events every server process hears: page saves and ended sessions.
+
+With Redis, one pub/sub channel carries them to every process (each process filters for its own
+sockets); without, they stay in the process. The listener reconnects after a Redis failure and
+then asks the hub to re-check its sessions, since revocations may have been missed meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+Deliver = Callable[[Event], None]
+RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0)
+POLL_SECONDS = 1.0
+
+
+def session_ended_event(session_ids: list[str]) -> Event:
+    return {"kind": "session.ended", "session_ids": session_ids}
+
+
+def encode(event: Event) -> str:
+    return json.dumps(event, separators=(",", ":"))
+
+
+class EventBus(Protocol):
+    async def publish(self, event: Event) -> None: ...
+
+    async def run(self, deliver: Deliver, resync: Callable[[], Awaitable[None]]) -> None:
+        """Deliver every published event, from any process, until stopped."""
+
+    async def stop(self) -> None: ...
+
+
+class LocalEventBus:
+    """Events within one process, for the embedded defaults."""
+
+    def __init__(self) -> None:
+        self._deliver: Deliver | None = None
+        self._stopped = asyncio.Event()
+
+    async def publish(self, event: Event) -> None:
+        if self._deliver is not None:
+            self._deliver(event)
+
+    async def run(self, deliver: Deliver, resync: Callable[[], Awaitable[None]]) -> None:
+        self._deliver = deliver
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        self._stopped.set()
+
+
+class RedisEventBus:
+    """Events through one Redis pub/sub channel shared by every server process."""
+
+    def __init__(self, redis: Redis, channel: str) -> None:
+        self._redis = redis
+        self.channel = channel
+        self._stopped = False
+        self._pubsub: PubSub | None = None
+
+    async def stop(self) -> None:
+        # redis-py's get_message can swallow a task's cancellation, so the loop checks a flag,
+        # and closing the connection under it ends the wait at once.
+        self._stopped = True
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def publish(self, event: Event) -> None:
+        try:
+            await self._redis.publish(self.channel, encode(event))
+        except RedisError:
+            log.warning("Could not publish %s; other processes miss it", event.get("kind"))
+
+    async def run(self, deliver: Deliver, resync: Callable[[], Awaitable[None]]) -> None:
+        failures = 0
+        while not self._stopped:
+            pubsub = self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                if failures:
+                    log.info("Event channel reconnected after %d failures", failures)
+                    await resync()
+                failures = 0
+                while not self._stopped:
+                    message = await pubsub.get_message(timeout=POLL_SECONDS)
+                    if message is not None and message["type"] == "message":
+                        deliver(json.loads(message["data"]))
+            except (RedisError, OSError, TimeoutError) as error:
+                if self._stopped:
+                    return
+                failures += 1
+                delay = RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS)) - 1]
+                log.warning("Event channel lost (%s); reconnecting in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]

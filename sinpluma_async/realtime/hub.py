@@ -1,0 +1,74 @@
+"""This process's live editor sockets, found by the page they watch and the session they belong to."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sinpluma_async.errors import ServiceUnavailableError
+from sinpluma_async.realtime.events import Event
+from sinpluma_async.security.revocation import RevocationStore
+
+if TYPE_CHECKING:
+    from sinpluma_async.realtime.connection import EditorConnection
+
+log = logging.getLogger(__name__)
+CLOSE_UNAUTHORIZED = 4401
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.connections: set[EditorConnection] = set()
+        self._watchers: defaultdict[int, set[EditorConnection]] = defaultdict(set)
+        self._sessions: defaultdict[str, set[EditorConnection]] = defaultdict(set)
+
+    def join(self, connection: EditorConnection) -> None:
+        self.connections.add(connection)
+        self._sessions[connection.session_id].add(connection)
+
+    def leave(self, connection: EditorConnection) -> None:
+        self.connections.discard(connection)
+        self._discard(self._sessions, connection.session_id, connection)
+        for page_id in connection.watched:
+            self._discard(self._watchers, page_id, connection)
+
+    def change_session(self, connection: EditorConnection, old: str, new: str) -> None:
+        self._discard(self._sessions, old, connection)
+        self._sessions[new].add(connection)
+
+    def watch(self, connection: EditorConnection, page_id: int) -> None:
+        self._watchers[page_id].add(connection)
+
+    def unwatch(self, connection: EditorConnection, page_id: int) -> None:
+        self._discard(self._watchers, page_id, connection)
+
+    def deliver(self, event: Event) -> None:
+        """Route an event from any process to the sockets here that it concerns."""
+        if event.get("kind") == "page.updated":
+            origin = event.get("origin")
+            message = {key: event[key] for key in ("page_id", "version", "title", "saved_at")}
+            for connection in list(self._watchers.get(event["page_id"], ())):
+                if connection.id != origin:
+                    connection.push({"type": "page.updated", **message})
+        elif event.get("kind") == "session.ended":
+            for session_id in event["session_ids"]:
+                for connection in list(self._sessions.get(session_id, ())):
+                    connection.end(CLOSE_UNAUTHORIZED)
+
+    async def resync(self, revocations: RevocationStore) -> None:
+        """After the event channel was down: end the sockets of sessions revoked meanwhile."""
+        try:
+            ended = await revocations.revoked_sessions(list(self._sessions))
+        except ServiceUnavailableError:
+            log.warning("Could not re-check sessions after the event channel came back")
+            return
+        self.deliver({"kind": "session.ended", "session_ids": sorted(ended)})
+
+    @staticmethod
+    def _discard(index: dict[Any, set[EditorConnection]], key: object, connection: EditorConnection) -> None:
+        members = index.get(key)
+        if members is not None:
+            members.discard(connection)
+            if not members:
+                del index[key]

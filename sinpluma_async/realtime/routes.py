@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from quart import Blueprint, websocket
+from quart_cors import cors_exempt
+
+from sinpluma_async.errors import APIError
+from sinpluma_async.realtime.connection import CLOSE_UNAUTHORIZED, EditorConnection, authenticate
+from sinpluma_async.runtime import current_runtime
+from sinpluma_async.security.access import public
+
+blueprint = Blueprint("realtime", __name__)
+AUTH_SECONDS = 10
+CLOSE_AUTH_TIMEOUT = 4408
+CLOSE_GOING_AWAY = 1001
+
+
+async def first_token() -> str | None:
+    """The token of the client's first message, which must be `{"type": "auth", "token": ...}`."""
+    try:
+        message = json.loads(await websocket.receive())
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(message, dict) and message.get("type") == "auth" and isinstance(message.get("token"), str):
+        token: str = message["token"]
+        return token
+    return None
+
+
+def origin_allowed(allowed: tuple[str, ...]) -> bool:
+    """A browser's Origin must be one the service allows; clients that are not browsers send none."""
+    origin = websocket.headers.get("Origin")
+    return origin is None or "*" in allowed or origin in allowed
+
+
+# Public at the HTTP level: the socket authenticates in its first message (tokens never travel in
+# the URL), and closes with 4401 or 4408 otherwise. quart-cors would refuse every client without
+# an Origin header, so the origin is checked here instead.
+@blueprint.websocket("/ws/autosave")
+@cors_exempt
+@public
+async def autosave() -> None:
+    """The editor's autosave channel (see API.md, "Websocket autosave")."""
+    runtime = current_runtime()
+    if not origin_allowed(runtime.settings.cors_origins):
+        raise APIError(403, "forbidden", "This origin may not open the autosave channel")
+    await websocket.accept()
+    try:
+        async with asyncio.timeout(AUTH_SECONDS):
+            token = await first_token()
+    except TimeoutError:
+        await websocket.close(CLOSE_AUTH_TIMEOUT, "authenticate within 10 seconds")
+        return
+    claims = await authenticate(runtime, token) if token is not None else None
+    if claims is None:
+        await websocket.close(CLOSE_UNAUTHORIZED, "invalid or revoked token")
+        return
+    connection = EditorConnection(runtime, claims)
+    runtime.hub.join(connection)
+    connection.start_expiry_watch()
+    connection.push(connection.ready_message())
+    sender = asyncio.create_task(connection.pump(websocket.send))
+    receiver = asyncio.create_task(receive_messages(connection))
+    closed = asyncio.create_task(connection.closed.wait())
+    try:
+        await asyncio.wait({receiver, closed, sender}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        receiver.cancel()
+        closed.cancel()
+        runtime.hub.leave(connection)
+        await connection.settle()
+        sender.cancel()
+        if connection.close_code is not None:
+            with contextlib.suppress(Exception):
+                await websocket.close(connection.close_code)
+
+
+async def receive_messages(connection: EditorConnection) -> None:
+    while True:
+        await connection.handle(await websocket.receive())

@@ -1,0 +1,303 @@
+"""The autosave websocket, through the app's own test client, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import jwt
+import pytest
+from quart.testing.connections import WebsocketDisconnectError
+
+from sinpluma_async.realtime import routes
+from tests.support import create_notebook, create_page, login, make_account, slate
+
+TIMEOUT = 10
+
+
+@pytest.fixture
+async def page(client, writer):
+    notebook = await create_notebook(client, writer)
+    return await create_page(client, writer, notebook["notebook_id"], title="Uno")
+
+
+async def send(socket, message):
+    await socket.send(json.dumps(message))
+
+
+async def receive(socket):
+    return json.loads(await asyncio.wait_for(socket.receive(), TIMEOUT))
+
+
+async def receive_until(socket, kind):
+    while (message := await receive(socket))["type"] != kind:
+        pass
+    return message
+
+
+async def close_code(socket):
+    with pytest.raises(WebsocketDisconnectError) as closed:
+        while True:
+            await asyncio.wait_for(socket.receive(), TIMEOUT)
+    return closed.value.args[0]
+
+
+async def authenticated(socket, account):
+    await send(socket, {"type": "auth", "token": account.access_token})
+    return await receive(socket)
+
+
+async def editor_page(client, account, page_id):
+    return await (await client.get(f"/pages/{page_id}?mode=editor", headers=account.headers)).get_json()
+
+
+async def test_auth_answers_ready_with_user_and_expiry(client, writer):
+    async with client.websocket("/ws/autosave") as socket:
+        ready = await authenticated(socket, writer)
+    assert ready["type"] == "ready" and ready["user_id"] == writer.user_id
+    assert ready["expires_at"].endswith("Z")
+
+
+async def test_bad_token_closes_with_4401(client):
+    async with client.websocket("/ws/autosave") as socket:
+        await send(socket, {"type": "auth", "token": "not-a-token"})
+        assert await close_code(socket) == 4401
+
+
+async def test_first_message_other_than_auth_closes_with_4401(client, writer):
+    async with client.websocket("/ws/autosave") as socket:
+        await send(socket, {"type": "ping"})
+        assert await close_code(socket) == 4401
+
+
+async def test_no_auth_in_time_closes_with_4408(client, monkeypatch):
+    monkeypatch.setattr(routes, "AUTH_SECONDS", 0.2)
+    async with client.websocket("/ws/autosave") as socket:
+        assert await close_code(socket) == 4408
+
+
+async def test_refresh_token_is_refused(client, writer):
+    async with client.websocket("/ws/autosave") as socket:
+        await send(socket, {"type": "auth", "token": writer.refresh_token})
+        assert await close_code(socket) == 4401
+
+
+async def test_save_is_acked_after_it_is_stored(client, writer, page):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        await send(
+            socket, {"type": "save", "page_id": page["page_id"], "client_seq": 17, "content": slate("hola")}
+        )
+        ack = await receive(socket)
+    assert ack["type"] == "ack" and ack["client_seq"] == 17 and ack["page_id"] == page["page_id"]
+    assert ack["version"] == 2 and ack["saved_at"].endswith("Z")
+    stored = await editor_page(client, writer, page["page_id"])
+    assert stored["content"] == slate("hola") and stored["version"] == 2
+
+
+async def test_save_with_title_and_matching_base_version(client, writer, page):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        message = {"type": "save", "page_id": page["page_id"], "client_seq": 1, "content": slate("a")}
+        await send(socket, {**message, "title": "Nuevo", "base_version": 1})
+        assert (await receive(socket))["version"] == 2
+    assert (await editor_page(client, writer, page["page_id"]))["title"] == "Nuevo"
+
+
+async def test_stale_base_version_is_a_conflict_and_writes_nothing(client, writer, page):
+    await client.put(f"/pages/{page['page_id']}", headers=writer.headers, json={"content": slate("rest")})
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        message = {"type": "save", "page_id": page["page_id"], "client_seq": 5, "content": slate("ws")}
+        await send(socket, {**message, "base_version": 1})
+        conflict = await receive(socket)
+    assert conflict == {"type": "conflict", "page_id": page["page_id"], "client_seq": 5, "current_version": 2}
+    assert (await editor_page(client, writer, page["page_id"]))["content"] == slate("rest")
+
+
+async def test_save_of_someone_elses_page_is_an_error_and_the_socket_stays(client, writer, reader, page):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, reader)
+        await send(
+            socket, {"type": "save", "page_id": page["page_id"], "client_seq": 3, "content": slate("x")}
+        )
+        error = await receive(socket)
+        await send(socket, {"type": "ping"})
+        pong = await receive(socket)
+    assert error["type"] == "error" and error["client_seq"] == 3 and error["status"] == 404
+    assert error["code"] == "not_found" and error["detail"]
+    assert pong == {"type": "pong"}
+    assert (await editor_page(client, writer, page["page_id"]))["version"] == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "save", "page_id": 1, "client_seq": 1, "content": {"text": "not a list"}},
+        {"type": "save", "page_id": 1, "client_seq": 1, "content": [{"type": "p"}]},
+        {"type": "save", "page_id": "1", "client_seq": 1, "content": []},
+        {"type": "save", "page_id": 1, "content": []},
+        {"type": "save", "page_id": 1, "client_seq": 1, "content": [], "version": 9},
+        {"type": "save", "page_id": 1, "client_seq": 1, "content": [], "title": "x" * 101},
+        {"type": "dance"},
+        ["not", "an", "object"],
+    ],
+)
+async def test_invalid_message_is_a_400_error_and_the_socket_stays(client, writer, page, message):
+    if isinstance(message, dict) and message.get("page_id") == 1:
+        message = {**message, "page_id": page["page_id"]}
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        await send(socket, message)
+        error = await receive(socket)
+        await send(socket, {"type": "ping"})
+        assert await receive(socket) == {"type": "pong"}
+    assert error["type"] == "error" and error["status"] == 400 and error["code"] == "validation_error"
+    assert (await editor_page(client, writer, page["page_id"]))["version"] == 1
+
+
+async def test_malformed_json_is_a_400_error(client, writer):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        await socket.send("{not json")
+        error = await receive(socket)
+    assert error["type"] == "error" and error["status"] == 400 and error["client_seq"] is None
+
+
+async def test_more_than_20_saves_a_second_is_429(client, writer, page):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        for seq in range(25):
+            await send(
+                socket,
+                {"type": "save", "page_id": page["page_id"], "client_seq": seq, "content": slate(str(seq))},
+            )
+        answers = [await receive(socket) for _ in range(25)]
+    limited = [answer for answer in answers if answer["type"] == "error"]
+    assert limited and all(answer["status"] == 429 and answer["code"] == "rate_limited" for answer in limited)
+    assert len([answer for answer in answers if answer["type"] == "ack"]) == 20
+
+
+async def test_rapid_saves_are_coalesced_and_every_seq_is_acked(client, writer, page):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        for seq in range(1, 16):
+            await send(
+                socket,
+                {"type": "save", "page_id": page["page_id"], "client_seq": seq, "content": slate(str(seq))},
+            )
+        acks = [await receive(socket) for _ in range(15)]
+    assert sorted(ack["client_seq"] for ack in acks) == list(range(1, 16))
+    by_seq = {ack["client_seq"]: ack["version"] for ack in acks}
+    assert [by_seq[seq] for seq in range(1, 16)] == sorted(by_seq[seq] for seq in range(1, 16))
+    stored = await editor_page(client, writer, page["page_id"])
+    assert stored["content"] == slate("15") and stored["version"] == by_seq[15]
+    assert stored["version"] <= 16
+
+
+async def test_coalesced_saves_with_the_same_base_version_do_not_conflict(client, writer, page):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        for seq in range(1, 6):
+            message = {
+                "type": "save",
+                "page_id": page["page_id"],
+                "client_seq": seq,
+                "content": slate(str(seq)),
+            }
+            await send(socket, {**message, "base_version": 1})
+        answers = [await receive(socket) for _ in range(5)]
+    assert {answer["type"] for answer in answers} == {"ack"}
+    assert (await editor_page(client, writer, page["page_id"]))["content"] == slate("5")
+
+
+async def test_subscriber_hears_saves_from_other_connections_and_rest(client, writer, page):
+    async with client.websocket("/ws/autosave") as watcher, client.websocket("/ws/autosave") as editor:
+        await authenticated(watcher, writer)
+        await authenticated(editor, writer)
+        await send(watcher, {"type": "subscribe", "page_id": page["page_id"]})
+        assert await receive(watcher) == {"type": "subscribed", "page_id": page["page_id"], "version": 1}
+        message = {"type": "save", "page_id": page["page_id"], "client_seq": 1, "content": slate("a")}
+        await send(editor, {**message, "title": "Dos"})
+        assert (await receive(editor))["type"] == "ack"
+        update = await receive(watcher)
+        assert update["type"] == "page.updated" and update["version"] == 2 and update["title"] == "Dos"
+        assert update["page_id"] == page["page_id"] and update["saved_at"].endswith("Z")
+        await client.put(f"/pages/{page['page_id']}", headers=writer.headers, json={"title": "Tres"})
+        rest_update = await receive(watcher)
+        assert rest_update["version"] == 3 and rest_update["title"] == "Tres"
+        await send(editor, {"type": "ping"})
+        assert await receive(editor) == {"type": "pong"}  # the saver is not told of its own save
+
+
+async def test_unsubscribe_stops_updates(client, writer, page):
+    async with client.websocket("/ws/autosave") as watcher:
+        await authenticated(watcher, writer)
+        await send(watcher, {"type": "subscribe", "page_id": page["page_id"]})
+        await receive(watcher)
+        await send(watcher, {"type": "unsubscribe", "page_id": page["page_id"]})
+        await send(watcher, {"type": "ping"})
+        assert await receive(watcher) == {"type": "pong"}
+        await client.put(f"/pages/{page['page_id']}", headers=writer.headers, json={"title": "x"})
+        await send(watcher, {"type": "ping"})
+        assert await receive(watcher) == {"type": "pong"}
+
+
+async def test_only_the_owner_may_subscribe(client, writer, reader, page):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, reader)
+        await send(socket, {"type": "subscribe", "page_id": page["page_id"]})
+        error = await receive(socket)
+    assert error["type"] == "error" and error["status"] == 404
+
+
+async def test_logout_closes_the_sessions_sockets_with_4401(client, writer):
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        assert (await client.delete("/user/logout", headers=writer.headers)).status_code == 204
+        started = time.monotonic()
+        assert await close_code(socket) == 4401
+    assert time.monotonic() - started < 2
+
+
+async def test_logout_of_another_session_leaves_this_socket_open(client, writer):
+    other = await login(client, "writer")
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        await client.delete("/user/logout", headers={"Authorization": f"Bearer {other['access_token']}"})
+        await send(socket, {"type": "ping"})
+        assert await receive(socket) == {"type": "pong"}
+
+
+async def test_expired_token_closes_with_4401(client, writer, settings):
+    claims = jwt.decode(writer.access_token, settings.jwt_secret, algorithms=["HS256"])
+    claims.update(iat=int(time.time()), exp=int(time.time()) + 1)
+    short = jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    async with client.websocket("/ws/autosave") as socket:
+        await send(socket, {"type": "auth", "token": short})
+        assert (await receive(socket))["type"] == "ready"
+        assert await close_code(socket) == 4401
+
+
+async def test_renewing_the_token_extends_the_connection(client, writer, settings):
+    claims = jwt.decode(writer.access_token, settings.jwt_secret, algorithms=["HS256"])
+    claims.update(iat=int(time.time()), exp=int(time.time()) + 1)
+    short = jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    async with client.websocket("/ws/autosave") as socket:
+        await send(socket, {"type": "auth", "token": short})
+        await receive(socket)
+        await send(socket, {"type": "auth", "token": writer.access_token})
+        renewed = await receive(socket)
+        await asyncio.sleep(1.5)
+        await send(socket, {"type": "ping"})
+        assert await receive(socket) == {"type": "pong"}
+    assert renewed["type"] == "ready" and renewed["expires_at"] > "1970"
+
+
+async def test_renewing_with_another_users_token_closes_with_4401(client, writer):
+    other = await make_account(client, "other")
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        await send(socket, {"type": "auth", "token": other.access_token})
+        assert await close_code(socket) == 4401
