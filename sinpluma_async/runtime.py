@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from quart import Quart, current_app
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
@@ -25,6 +25,7 @@ from sinpluma_async.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 EXTENSION_KEY = "sinpluma"
 REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_POOL_SIZE = 50
 LISTENER_STOP_SECONDS = 3.0
 log = logging.getLogger(__name__)
 
@@ -102,14 +103,21 @@ class Runtime:
 
 
 def connect_redis(url: str) -> Redis:
-    """A client that gives up within about two seconds, so that callers can fail closed."""
-    return Redis.from_url(
+    """A client that gives up within about two seconds, so that callers can fail closed.
+
+    Its pool is bounded and callers wait for a free connection: redis-py's default pool raises
+    as soon as 100 connections are busy, which a burst of sockets authenticating at once reaches.
+    """
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=REDIS_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), retries=1),
         health_check_interval=30,
     )
+    return Redis(connection_pool=pool)
 
 
 def open_object_store(settings: Settings) -> ObjectStore:

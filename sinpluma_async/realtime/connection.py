@@ -83,11 +83,15 @@ class EditorConnection:
         self.claims = claims
         self.watched: set[int] = set()
         self.close_code: int | None = None
-        self.closed = asyncio.Event()
-        self._outbox: asyncio.Queue[str] = asyncio.Queue()
+        # An idle socket holds no task of its own besides its handler: messages are sent by a
+        # task that lives only while there are some, and expiry is a timer.
+        self._handler: asyncio.Task[Any] | None = None
+        self._send: Callable[[str], Awaitable[None]] | None = None
+        self._outbox: deque[str] = deque()
+        self._sender: asyncio.Task[None] | None = None
         self._writers: dict[int, PageWriter] = {}
         self._recent_saves: deque[float] = deque()
-        self._expiry: asyncio.Task[None] | None = None
+        self._expiry: asyncio.TimerHandle | None = None
 
     @property
     def user_id(self) -> int:
@@ -97,17 +101,33 @@ class EditorConnection:
     def session_id(self) -> str:
         return self.claims.sid
 
+    def attach(self, send: Callable[[str], Awaitable[None]]) -> None:
+        """Bind to the running handler task and the socket's send."""
+        self._handler = asyncio.current_task()
+        self._send = send
+
     def push(self, message: dict[str, Any]) -> None:
         """Queue a message for the client; a client too slow to read is let go."""
-        if self._outbox.qsize() >= MAX_QUEUED_MESSAGES:
+        if len(self._outbox) >= MAX_QUEUED_MESSAGES:
             self.end(CLOSE_TOO_SLOW)
             return
-        self._outbox.put_nowait(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+        self._outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+        if self._sender is None and self._send is not None:
+            self._sender = asyncio.create_task(self._flush(self._send))
+
+    async def _flush(self, send: Callable[[str], Awaitable[None]]) -> None:
+        try:
+            while self._outbox:
+                await send(self._outbox.popleft())
+        finally:
+            self._sender = None
 
     def end(self, code: int) -> None:
+        """Close the socket with this code: the handler is interrupted wherever it waits."""
         if self.close_code is None:
             self.close_code = code
-        self.closed.set()
+            if self._handler is not None and self._handler is not asyncio.current_task():
+                self._handler.cancel()
 
     def ready_message(self) -> dict[str, Any]:
         return {"type": "ready", "user_id": self.user_id, "expires_at": expiry_of(self.claims)}
@@ -115,24 +135,18 @@ class EditorConnection:
     def start_expiry_watch(self) -> None:
         if self._expiry is not None:
             self._expiry.cancel()
-        self._expiry = asyncio.create_task(self._close_at_expiry(self.claims.expires_at))
-
-    async def _close_at_expiry(self, expires_at: int) -> None:
-        await asyncio.sleep(max(0.0, expires_at - time.time()))
-        self.end(CLOSE_UNAUTHORIZED)
-
-    async def pump(self, send: Callable[[str], Awaitable[None]]) -> None:
-        """Send queued messages in order, for as long as the socket lives."""
-        while True:
-            await send(await self._outbox.get())
+        delay = max(0.0, self.claims.expires_at - time.time())
+        self._expiry = asyncio.get_running_loop().call_later(delay, self.end, CLOSE_UNAUTHORIZED)
 
     async def settle(self) -> None:
-        """Let saves already being written finish (acks included) before the socket goes."""
-        writing = [writer.task for writer in self._writers.values() if writer.task is not None]
+        """Let saves already being written finish, and their acks go out, before the socket goes."""
         if self._expiry is not None:
             self._expiry.cancel()
+        writing = [writer.task for writer in self._writers.values() if writer.task is not None]
         if writing:
             await asyncio.gather(*writing, return_exceptions=True)
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
 
     async def handle(self, raw: str | bytes) -> None:
         """Answer one client message; a bad one gets an `error`, and the socket stays open."""
@@ -314,6 +328,9 @@ async def authenticate(runtime: Runtime, token: str) -> Claims | None:
         claims = runtime.tokens.decode(token, expected="access")
         if await runtime.revocations.is_revoked(claims):
             return None
-    except APIError:
+    except ServiceUnavailableError:
+        raise
+    except APIError as error:
+        log.info("Socket authentication refused: %s", error.code)
         return None
     return claims

@@ -7,7 +7,7 @@ import json
 from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import APIError, ServiceUnavailableError
 from sinpluma_async.realtime.connection import CLOSE_UNAUTHORIZED, EditorConnection, authenticate
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import public
@@ -16,6 +16,7 @@ blueprint = Blueprint("realtime", __name__)
 AUTH_SECONDS = 10
 CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_GOING_AWAY = 1001
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 async def first_token() -> str | None:
@@ -54,30 +55,27 @@ async def autosave() -> None:
     except TimeoutError:
         await websocket.close(CLOSE_AUTH_TIMEOUT, "authenticate within 10 seconds")
         return
-    claims = await authenticate(runtime, token) if token is not None else None
+    try:
+        claims = await authenticate(runtime, token) if token is not None else None
+    except ServiceUnavailableError:
+        await websocket.close(CLOSE_TRY_AGAIN_LATER, "the token store is unavailable")
+        return
     if claims is None:
         await websocket.close(CLOSE_UNAUTHORIZED, "invalid or revoked token")
         return
     connection = EditorConnection(runtime, claims)
+    connection.attach(websocket.send)
     runtime.hub.join(connection)
     connection.start_expiry_watch()
     connection.push(connection.ready_message())
-    sender = asyncio.create_task(connection.pump(websocket.send))
-    receiver = asyncio.create_task(receive_messages(connection))
-    closed = asyncio.create_task(connection.closed.wait())
     try:
-        await asyncio.wait({receiver, closed, sender}, return_when=asyncio.FIRST_COMPLETED)
+        while connection.close_code is None:
+            await connection.handle(await websocket.receive())
+    except asyncio.CancelledError:
+        if connection.close_code is None:
+            raise  # the client went away, or the server is stopping
     finally:
-        receiver.cancel()
-        closed.cancel()
         runtime.hub.leave(connection)
         await connection.settle()
-        sender.cancel()
-        if connection.close_code is not None:
-            with contextlib.suppress(Exception):
-                await websocket.close(connection.close_code)
-
-
-async def receive_messages(connection: EditorConnection) -> None:
-    while True:
-        await connection.handle(await websocket.receive())
+    with contextlib.suppress(Exception):
+        await websocket.close(connection.close_code)
