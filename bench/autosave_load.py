@@ -2,7 +2,7 @@
 
 Run:
   .venv/bin/python bench/autosave_load.py --editors 1000 [--seconds 30] [--workers 2]
-  .venv/bin/python bench/autosave_load.py --editors 5000 --idle
+  .venv/bin/python bench/autosave_load.py --editors 5000 --idle [--compression none]
 
 Each editor holds one authenticated socket and, unless --idle, saves a 5-20 KB Slate document of
 its own page every 2 seconds; editors start spread over those 2 seconds so that they do not fire
@@ -30,7 +30,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from sinpluma_async.pages import slate
 
 PERIOD_S = 2.0
-COMPRESSION: str | None = None
 USERS = 100
 WARMUP_S = 6.0
 
@@ -117,8 +116,8 @@ async def accounts(url: str, database: str, editors: int) -> list[tuple[str, int
     return pairs[:editors]
 
 
-async def open_editor(url: str, token: str) -> ClientConnection:
-    socket = await connect(url, max_size=None, ping_interval=None, open_timeout=60, compression=COMPRESSION)
+async def open_editor(url: str, token: str, compression: str | None) -> ClientConnection:
+    socket = await connect(url, max_size=None, ping_interval=None, open_timeout=60, compression=compression)
     await socket.send(json.dumps({"type": "auth", "token": token}))
     ready = json.loads(await asyncio.wait_for(socket.recv(), 60))
     if ready["type"] != "ready":
@@ -173,14 +172,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         idle_before = server_memory_mib(server.process.pid)
         url = server.url.replace("http://", "ws://") + "/ws/autosave"
         sockets: list[ClientConnection] = []
+        compression = None if args.compression == "none" else args.compression
         connect_started = time.perf_counter()
         for start in range(0, len(pairs), 200):
             batch = pairs[start : start + 200]
-            sockets += await asyncio.gather(*(open_editor(url, token) for token, _ in batch))
+            sockets += await asyncio.gather(*(open_editor(url, token, compression) for token, _ in batch))
         connect_s = time.perf_counter() - connect_started
         result: dict[str, Any] = {
             "editors": len(sockets),
             "workers": args.workers,
+            "compression": args.compression,
             "connect_s": connect_s,
             "server_rss_before_mib": idle_before,
         }
@@ -252,6 +253,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--idle", action="store_true", help="connect and authenticate only; report memory")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--compression",
+        choices=("deflate", "none"),
+        default="deflate",
+        help="browsers offer permessage-deflate",
+    )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server inherits it
