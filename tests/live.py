@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,6 +33,20 @@ def s3_environment(endpoint: str, *, bucket: str) -> dict[str, str]:
         "SINPLUMA_S3_SECRET_KEY": "test-secret-key",
         "SINPLUMA_S3_SECURE": "false",
         "SINPLUMA_S3_BUCKET": bucket,
+    }
+
+
+def service_environment(*, mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
+    """The SINPLUMA_* variables of a server on the test MariaDB, Redis and S3, with its own Redis
+    prefix and bucket; servers given the same environment share them, as processes of one service."""
+    run = uuid.uuid4().hex
+    return {
+        "SINPLUMA_DATABASE_URL": mariadb_url,
+        "SINPLUMA_REDIS_URL": redis_url,
+        "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:live:{run}:",
+        "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
+        "SINPLUMA_BCRYPT_ROUNDS": "4",
+        **s3_environment(s3_endpoint, bucket=f"live-{run}"),
     }
 
 

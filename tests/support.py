@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from quart.typing import TestClientProtocol
+from sqlalchemy import event
 
 PASSWORD = "correct horse battery"
+SEEDED_GENRES = [
+    "Acción y aventura",
+    "Antologías",
+    "Ciencia ficción",
+    "Cuentos",
+    "Ensayos",
+    "Fantasía",
+    "Ficción",
+    "Poesía",
+    "Teatro",
+    "Terror",
+]
+
+
+@contextmanager
+def counting_statements(app: Any) -> Iterator[list[str]]:
+    """Every SQL statement sent on either engine of the app's database while the block runs."""
+    statements: list[str] = []
+    database = app.extensions["sinpluma"].database
+
+    def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engines = [database.writer.sync_engine, database.reader.sync_engine]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 @dataclass

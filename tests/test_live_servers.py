@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.live import LiveServer, s3_environment
+from tests.live import LiveServer, service_environment
 from tests.support import PASSWORD
 
 
 @pytest.fixture(scope="module")
 def shared_environment(mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
-    return {
-        "SINPLUMA_DATABASE_URL": mariadb_url,
-        "SINPLUMA_REDIS_URL": redis_url,
-        "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:live:{uuid.uuid4().hex}:",
-        "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
-        "SINPLUMA_BCRYPT_ROUNDS": "4",
-        **s3_environment(s3_endpoint, bucket=f"live-{uuid.uuid4().hex}"),
-    }
+    return service_environment(mariadb_url=mariadb_url, redis_url=redis_url, s3_endpoint=s3_endpoint)
 
 
 @pytest.fixture(scope="module")

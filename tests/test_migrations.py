@@ -7,19 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from sinpluma_async.db import create_engine, load_models, managed_by_models
-
-GENRES = [
-    "Acción y aventura",
-    "Antologías",
-    "Ciencia ficción",
-    "Cuentos",
-    "Ensayos",
-    "Fantasía",
-    "Ficción",
-    "Poesía",
-    "Teatro",
-    "Terror",
-]
+from tests.support import SEEDED_GENRES
 
 
 async def schema_difference_and_genres(url):
@@ -43,13 +31,13 @@ async def schema_difference_and_genres(url):
 async def test_sqlite_schema_matches_models(sqlite_template):
     difference, genres = await schema_difference_and_genres(f"sqlite+aiosqlite:///{sqlite_template}")
     assert difference == []
-    assert genres == GENRES
+    assert genres == SEEDED_GENRES
 
 
 async def test_mariadb_schema_matches_models(mariadb_url):
     difference, genres = await schema_difference_and_genres(mariadb_url)
     assert difference == []
-    assert sorted(genres) == sorted(GENRES)
+    assert sorted(genres) == sorted(SEEDED_GENRES)
 
 
 async def test_mariadb_tables_are_utf8mb4(mariadb_url):

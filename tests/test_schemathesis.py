@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from sinpluma_async import create_app
 from sinpluma_async.config import Settings
-from tests.live import LiveServer, s3_environment
+from tests.live import LiveServer, service_environment
 from tests.support import PASSWORD
 
 CHECKS = [
@@ -41,14 +40,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def live_server(mariadb_url: str, redis_url: str, s3_endpoint: str) -> Iterator[LiveServer]:
     server = LiveServer(
-        {
-            "SINPLUMA_DATABASE_URL": mariadb_url,
-            "SINPLUMA_REDIS_URL": redis_url,
-            "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:schemathesis:{uuid.uuid4().hex}:",
-            "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
-            "SINPLUMA_BCRYPT_ROUNDS": "4",
-            **s3_environment(s3_endpoint, bucket=f"schemathesis-{uuid.uuid4().hex}"),
-        }
+        service_environment(mariadb_url=mariadb_url, redis_url=redis_url, s3_endpoint=s3_endpoint)
     )
     yield server
     server.stop()

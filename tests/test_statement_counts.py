@@ -2,29 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
-from tests.support import create_notebook, create_page, publish_notebook
-
-
-@contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-    database = app.extensions["sinpluma"].database
-
-    def count(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    engines = [database.writer.sync_engine, database.reader.sync_engine]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
+from tests.support import counting_statements, create_notebook, create_page, publish_notebook
 
 
 async def statements_for(app, client, path, headers, expected_items):

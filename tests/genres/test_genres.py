@@ -1,43 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
-from tests.support import problem
-
-SEEDED = [
-    "Acción y aventura",
-    "Antologías",
-    "Ciencia ficción",
-    "Cuentos",
-    "Ensayos",
-    "Fantasía",
-    "Ficción",
-    "Poesía",
-    "Teatro",
-    "Terror",
-]
-
-
-@contextmanager
-def counting_statements(app) -> Iterator[list[str]]:
-    """Every SQL statement sent on either engine of the app's database while the block runs."""
-    statements: list[str] = []
-    database = app.extensions["sinpluma"].database
-
-    def count(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    engines = [database.writer.sync_engine, database.reader.sync_engine]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
+from tests.support import SEEDED_GENRES as SEEDED
+from tests.support import counting_statements, problem
 
 
 async def etag_of(client) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import signal
 import time
 import uuid
@@ -16,7 +15,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.live import LiveServer, s3_environment
+from tests.live import LiveServer, service_environment
 from tests.support import PASSWORD, slate
 
 TIMEOUT = 10
@@ -27,14 +26,7 @@ SAVE_INTERVAL = 1 / 19
 
 @pytest.fixture(scope="module")
 def environment(mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
-    return {
-        "SINPLUMA_DATABASE_URL": mariadb_url,
-        "SINPLUMA_REDIS_URL": redis_url,
-        "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:ws:{uuid.uuid4().hex}:",
-        "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
-        "SINPLUMA_BCRYPT_ROUNDS": "4",
-        **s3_environment(s3_endpoint, bucket=f"ws-{uuid.uuid4().hex}"),
-    }
+    return service_environment(mariadb_url=mariadb_url, redis_url=redis_url, s3_endpoint=s3_endpoint)
 
 
 @pytest.fixture(scope="module")
