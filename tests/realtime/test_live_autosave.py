@@ -219,3 +219,17 @@ async def test_sigterm_never_leaves_an_ack_for_content_that_is_not_stored(enviro
         newest = max(acked)
         assert stored["version"] >= acked[newest]
         assert stored["content"] == slate(f"s{newest}") or stored["version"] > acked[newest]
+
+
+async def test_deflate_is_negotiated_without_context_takeover(servers):
+    first, _ = servers
+    writer = Writer(first)
+    async with connect(socket_url(first), compression="deflate") as socket:
+        extensions = socket.response.headers["Sec-WebSocket-Extensions"]
+        await socket.send(json.dumps({"type": "auth", "token": writer.token}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))["type"] == "ready"
+        for _ in range(3):
+            await socket.send(json.dumps({"type": "ping"}))
+            assert json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT)) == {"type": "pong"}
+    assert "permessage-deflate" in extensions
+    assert "server_no_context_takeover" in extensions and "client_no_context_takeover" in extensions
