@@ -10,7 +10,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -48,6 +49,22 @@ def service_environment(*, mariadb_url: str, redis_url: str, s3_endpoint: str) -
         "SINPLUMA_BCRYPT_ROUNDS": "4",
         **s3_environment(s3_endpoint, bucket=f"live-{run}"),
     }
+
+
+@contextmanager
+def server_pair(environment: Mapping[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two processes of one service: same database, Redis, storage and secret."""
+    first = LiveServer(environment)
+    try:
+        second = LiveServer(environment)
+    except Exception:
+        first.stop()
+        raise
+    try:
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()
 
 
 class LiveServer:

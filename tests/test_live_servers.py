@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.live import LiveServer, service_environment
+from tests.live import LiveServer, server_pair, service_environment
 from tests.support import PASSWORD
 
 
@@ -19,15 +19,8 @@ def shared_environment(mariadb_url: str, redis_url: str, s3_endpoint: str) -> di
 
 @pytest.fixture(scope="module")
 def two_servers(shared_environment: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
-    first = LiveServer(shared_environment)
-    try:
-        second = LiveServer(shared_environment)
-    except Exception:
-        first.stop()
-        raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with server_pair(shared_environment) as pair:
+        yield pair
 
 
 def login_on(server: LiveServer) -> dict[str, str]:

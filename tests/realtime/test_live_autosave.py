@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.live import LiveServer, service_environment
+from tests.live import LiveServer, server_pair, service_environment
 from tests.support import PASSWORD, slate
 
 TIMEOUT = 10
@@ -31,15 +31,8 @@ def environment(mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str,
 
 @pytest.fixture(scope="module")
 def servers(environment: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
-    first = LiveServer(environment)
-    try:
-        second = LiveServer(environment)
-    except Exception:
-        first.stop()
-        raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with server_pair(environment) as pair:
+        yield pair
 
 
 class Writer:
