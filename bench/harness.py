@@ -119,7 +119,9 @@ class Server:
 def running_server(
     backend: str, *, workers: int = 1, env: Mapping[str, str] | None = None
 ) -> Iterator[Server]:
-    """Migrate a fresh database (SQLite file or the `sinpluma_bench` MariaDB database) and serve it."""
+    """Migrate a fresh database (SQLite file or a `sinpluma_bench_*` MariaDB database) and serve it."""
+    # SIGTERM to the benchmark should still stop the server and drop the database below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="sinpluma-bench-") as tmp:
         environment = {name: value for name, value in os.environ.items() if not name.startswith("SINPLUMA_")}
         environment |= {
