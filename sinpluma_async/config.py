@@ -41,10 +41,6 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
 
     @property
-    def is_production(self) -> bool:
-        return self.env == "production"
-
-    @property
     def read_url(self) -> str:
         return self.database_read_url or self.database_url
 

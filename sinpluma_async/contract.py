@@ -61,8 +61,3 @@ class Problem(BaseModel):
     errors: list[ValidationIssue] | None = None
     current_version: int | None = None
     checks: dict[str, str] | None = None
-
-
-def present(model: BaseModel) -> dict[str, Any]:
-    """Only the fields the client actually sent, for partial updates."""
-    return model.model_dump(exclude_unset=True)

@@ -7,8 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from sinpluma_async.db import MYSQL_TABLE_OPTIONS, Base, IdType, UTCDateTime, utcnow
 
-NOTEBOOK_STATUSES = ("draft", "published")
-
 
 class Notebook(Base):
     __tablename__ = "notebooks"

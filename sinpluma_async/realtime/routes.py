@@ -15,7 +15,6 @@ from sinpluma_async.security.access import public
 blueprint = Blueprint("realtime", __name__)
 AUTH_SECONDS = 10
 CLOSE_AUTH_TIMEOUT = 4408
-CLOSE_GOING_AWAY = 1001
 CLOSE_TRY_AGAIN_LATER = 1013
 
 
