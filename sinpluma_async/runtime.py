@@ -85,6 +85,8 @@ class Runtime:
                 await asyncio.wait_for(self.listener, LISTENER_STOP_SECONDS)
             except TimeoutError:
                 log.warning("The event listener did not stop in time")
+            except Exception:
+                log.exception("The event listener failed while stopping")
         self.passwords.close()
         await self.objects.close()
         if self.redis is not None:

@@ -99,12 +99,17 @@ class RedisEventBus:
                     message = await pubsub.get_message(timeout=POLL_SECONDS)
                     if message is not None and message["type"] == "message":
                         deliver(json.loads(message["data"]))
-            except (RedisError, OSError, TimeoutError) as error:
+            except Exception as error:
+                # Closing the connection under the listener (stop) surfaces as whatever redis-py
+                # raises at that moment, not always a RedisError.
                 if self._stopped:
                     return
                 failures += 1
                 delay = RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS)) - 1]
-                log.warning("Event channel lost (%s); reconnecting in %.1f s", error, delay)
+                if isinstance(error, (RedisError, OSError, TimeoutError)):
+                    log.warning("Event channel lost (%s); reconnecting in %.1f s", error, delay)
+                else:
+                    log.exception("Event listener failed; reconnecting in %.1f s", delay)
                 await asyncio.sleep(delay)
             finally:
                 with contextlib.suppress(RedisError, OSError):

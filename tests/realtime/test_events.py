@@ -1,0 +1,49 @@
+"""The event listener starts and stops cleanly at any moment, even mid-subscribe."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sinpluma_async.realtime.events import RedisEventBus
+from sinpluma_async.runtime import connect_redis
+
+
+async def nothing() -> None:
+    return None
+
+
+@pytest.mark.parametrize("turns", range(0, 40, 4))
+async def test_stopping_at_any_moment_ends_the_listener_without_error(redis_url, turns):
+    redis = connect_redis(redis_url)
+    bus = RedisEventBus(redis, "sinpluma:test:events")
+    listener = asyncio.create_task(bus.run(lambda event: None, nothing))
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    await bus.stop()
+    await asyncio.wait_for(listener, 3)
+    await redis.aclose()
+
+
+async def test_published_events_reach_the_listener(redis_url):
+    redis = connect_redis(redis_url)
+    bus = RedisEventBus(redis, "sinpluma:test:events-delivery")
+    received: list[dict[str, object]] = []
+    delivered = asyncio.Event()
+
+    def deliver(event: dict[str, object]) -> None:
+        received.append(event)
+        delivered.set()
+
+    listener = asyncio.create_task(bus.run(deliver, nothing))
+    for _ in range(50):
+        if await redis.pubsub_numsub(bus.channel) != [(bus.channel.encode(), 0)]:
+            break
+        await asyncio.sleep(0.05)
+    await bus.publish({"kind": "page.updated", "page_id": 1})
+    await asyncio.wait_for(delivered.wait(), 3)
+    await bus.stop()
+    await asyncio.wait_for(listener, 3)
+    await redis.aclose()
+    assert received == [{"kind": "page.updated", "page_id": 1}]
