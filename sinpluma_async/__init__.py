@@ -26,6 +26,18 @@ from sinpluma_async.search.routes import blueprint as search_blueprint
 from sinpluma_async.users.routes import blueprint as users_blueprint
 
 log = logging.getLogger(__name__)
+# OpenAPI 3.1 has no websocket operations, so the autosave channel is described here.
+WEBSOCKET_DESCRIPTION = """Errors are RFC 9457 problem details (`application/problem+json`).
+
+**Autosave websocket: `GET /ws/autosave` (upgrade).** Text frames, one JSON object each. First
+message within 10 s: `{"type": "auth", "token": "<access token>"}` → `{"type": "ready", "user_id",
+"expires_at"}` (a bad token closes with 4401, none in time with 4408). Then
+`{"type": "save", "page_id", "client_seq", "content", "title"?, "base_version"?}` →
+`{"type": "ack", "page_id", "client_seq", "version", "saved_at"}` once committed, or
+`{"type": "conflict", ..., "current_version"}`, or `{"type": "error", "client_seq", "status", "code",
+"detail"}`; `{"type": "subscribe" | "unsubscribe", "page_id"}` → `subscribed` and `page.updated`
+events; `{"type": "ping"}` → `{"type": "pong"}`; `auth` again renews the token. Over 2 MiB closes
+with 1009; more than 20 saves a second answers 429."""
 BLUEPRINTS = (
     operations_blueprint,
     auth_blueprint,
@@ -61,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.config["SINPLUMA_MAX_JSON_BYTES"] = settings.max_json_bytes
     QuartSchema(
         app,
-        info=Info(title="Sin Pluma API", version="1.0.0"),
+        info=Info(title="Sin Pluma API", version="1.0.0", description=WEBSOCKET_DESCRIPTION),
         openapi_path=None,
         swagger_ui_path=None,
         redoc_ui_path=None,

@@ -57,3 +57,8 @@ async def test_docs_page_points_at_the_document(client):
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "/openapi.json" in await response.get_data(as_text=True)
+
+
+async def test_document_describes_the_autosave_websocket(client):
+    document = await openapi_document(client)
+    assert "/ws/autosave" in document["info"]["description"]
