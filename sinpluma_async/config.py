@@ -40,10 +40,6 @@ class Settings:
     max_json_bytes: int = 4 * 1024 * 1024
     cors_origins: tuple[str, ...] = ("*",)
 
-    @property
-    def read_url(self) -> str:
-        return self.database_read_url or self.database_url
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from SINPLUMA_* variables, refusing unsafe production setups."""

@@ -53,12 +53,16 @@ def _can_see_page(page: Page, notebook: Notebook, viewer_id: int | None) -> bool
     return notebook.author_id == viewer_id or (notebook.status == "published" and page.published)
 
 
-async def notebook_for_reading(session: AsyncSession, *, notebook_id: int, viewer_id: int | None) -> Notebook:
-    """The notebook if the viewer may see it, else 404."""
-    notebook = await session.get(Notebook, notebook_id)
+def visible_notebook(notebook: Notebook | None, viewer_id: int | None) -> Notebook:
+    """The notebook, already loaded, if the viewer may see it, else 404."""
     if notebook is None or not _can_see_notebook(notebook, viewer_id):
         raise notebook_not_found()
     return notebook
+
+
+async def notebook_for_reading(session: AsyncSession, *, notebook_id: int, viewer_id: int | None) -> Notebook:
+    """The notebook if the viewer may see it, else 404."""
+    return visible_notebook(await session.get(Notebook, notebook_id), viewer_id)
 
 
 async def notebook_for_writing(session: AsyncSession, *, notebook_id: int, viewer_id: int) -> Notebook:

@@ -26,7 +26,7 @@ def test_variables_configure_real_backends():
             "SINPLUMA_CORS_ORIGINS": "https://sinpluma.io, https://www.sinpluma.io",
         }
     )
-    assert settings.read_url == "mysql+aiomysql://app:pw@replica/sinpluma"
+    assert settings.database_read_url == "mysql+aiomysql://app:pw@replica/sinpluma"
     assert settings.redis_url == "redis://redis:6379/0"
     assert settings.jwt_secret == SECRET and not settings.jwt_secret_generated
     assert settings.max_image_bytes == 1024

@@ -28,10 +28,10 @@ from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.storage import ObjectStore, discard_object
 from sinpluma_async.users.models import User
 from sinpluma_async.visibility import (
-    notebook_for_reading,
     notebook_for_writing,
     page_visible_to,
     pages_counted_for,
+    visible_notebook,
 )
 
 Scope = Literal["public", "mine"]
@@ -133,8 +133,12 @@ async def create_notebook(
 async def get_notebook(*, db: Database, viewer_id: int | None, notebook_id: int) -> NotebookDetail:
     """A notebook and the summaries of the pages the viewer can see, by position."""
     async with db.snapshot() as session:
-        await notebook_for_reading(session, notebook_id=notebook_id, viewer_id=viewer_id)
-        notebook = await load_notebook_read(session, notebook_id, viewer_id)
+        row = (
+            await session.execute(notebook_query(viewer_id).where(Notebook.id == notebook_id))
+        ).one_or_none()
+        visible_notebook(row[0] if row is not None else None, viewer_id)
+        assert row is not None
+        notebook = notebook_read(row)
         pages = (
             await session.execute(
                 select(Page)

@@ -61,6 +61,15 @@ class Writer:
         return stored
 
 
+def stored_after_restart(environment: dict[str, str], writer: Writer) -> dict[str, object]:
+    """The writer's page as a freshly started server reads it from the database."""
+    restarted = LiveServer(environment)
+    try:
+        return writer.stored(restarted)
+    finally:
+        restarted.stop()
+
+
 def socket_url(server: LiveServer) -> str:
     return server.url.replace("http://", "ws://") + "/ws/autosave"
 
@@ -170,11 +179,7 @@ async def test_acked_content_survives_kill_9(environment):
             server.process.wait(timeout=10)
     finally:
         server.stop()
-    restarted = LiveServer(environment)
-    try:
-        stored = writer.stored(restarted)
-    finally:
-        restarted.stop()
+    stored = stored_after_restart(environment, writer)
     assert stored["content"] == slate("durable") and stored["version"] == ack["version"]
 
 
@@ -203,11 +208,7 @@ async def test_sigterm_never_leaves_an_ack_for_content_that_is_not_stored(enviro
         server.process.wait(timeout=30)
     finally:
         server.stop()
-    restarted = LiveServer(environment)
-    try:
-        stored = writer.stored(restarted)
-    finally:
-        restarted.stop()
+    stored = stored_after_restart(environment, writer)
     if acked:
         newest = max(acked)
         assert stored["version"] >= acked[newest]
