@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import expect, latency_summary, mysql_connection, running_server
+from harness import (
+    expect,
+    latency_summary,
+    machine_busy_cpu,
+    mysql_connection,
+    named_processes_cpu,
+    running_server,
+)
 from websockets.asyncio.client import ClientConnection, connect
 
 from sinpluma_async.pages import slate
@@ -198,18 +205,25 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         begin = time.perf_counter()
         measure_from = begin + WARMUP_S
         stop_at = measure_from + args.seconds
-        server_cpu = client_cpu = 0.0
+        cpu: dict[str, float] = {}
         rss_samples: list[float] = []
 
+        def cpu_now() -> dict[str, float]:
+            return {
+                "server": server.cpu(),
+                "client": time.process_time(),
+                "mariadb": named_processes_cpu("mariadbd"),
+                "redis": named_processes_cpu("redis-server"),
+                "machine": machine_busy_cpu(),
+            }
+
         async def sample() -> None:
-            nonlocal server_cpu, client_cpu
             await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-            server_cpu, client_cpu = -server.cpu(), -time.process_time()
+            before = cpu_now()
             while time.perf_counter() < stop_at:
                 rss_samples.append(server_memory_mib(server.process.pid))
                 await asyncio.sleep(1)
-            server_cpu += server.cpu()
-            client_cpu += time.process_time()
+            cpu.update({name: value - before[name] for name, value in cpu_now().items()})
 
         sampler = asyncio.create_task(sample())
         rng = random.Random(11)
@@ -238,8 +252,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "acks_measured": measured,
             "acks_per_s": measured / args.seconds,
             "non_ack_messages": len(failures),
-            "server_cpu_s": server_cpu,
-            "client_cpu_s": client_cpu,
+            **{f"{name}_cpu_s": round(seconds, 2) for name, seconds in cpu.items()},
+            "server_cpu_ms_per_ack": round(1000 * cpu["server"] / max(1, measured), 2),
             "server_rss_peak_mib": max(rss_samples, default=0.0),
             **{f"ack_{key}": value for key, value in latency_summary(latencies or [0.0, 0.0]).items()},
         }

@@ -57,6 +57,19 @@ def process_tree_cpu(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
+def named_processes_cpu(name: str) -> float:
+    """User + system CPU seconds of every process whose command is `name` (mariadbd, redis-server)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == name:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+                total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        except OSError:
+            continue
+    return total
+
+
 def machine_busy_cpu() -> float:
     """CPU seconds all cores spent not idle since boot (from /proc/stat), to spot other load on the box."""
     user, nice, system, _idle, _iowait, irq, softirq, steal = map(

@@ -9,10 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pymysql.constants.SERVER_STATUS import SERVER_STATUS_NO_BACKSLASH_ESCAPES
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, Text, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -113,7 +120,7 @@ def create_engine(
         engine = create_async_engine(url, connect_args={"timeout": DATABASE_TIMEOUT_SECONDS})
         _configure_sqlite(engine, immediate_writes=immediate_writes)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -124,6 +131,43 @@ def create_engine(
         skip_autocommit_rollback=read_only,
         connect_args={"charset": "utf8mb4", "connect_timeout": DATABASE_TIMEOUT_SECONDS},
     )
+    _escape_strings_quickly(engine)
+    return engine
+
+
+# PyMySQL's escape_string is a str.translate that leaves its fast path on any non-ASCII
+# character, so a 17 KB page of Spanish prose took about 0.36 ms to escape on every save; these
+# replacements give the very same text about ten times faster.
+_MYSQL_ESCAPES = (
+    ("\\", "\\\\"),
+    ("\0", "\\0"),
+    ("\n", "\\n"),
+    ("\r", "\\r"),
+    ("\032", "\\Z"),
+    ('"', '\\"'),
+    ("'", "\\'"),
+)
+
+
+def escape_mysql_string(value: str) -> str:
+    """The body of a MySQL string literal for `value` (backslash escapes on), as PyMySQL writes it."""
+    for character, escaped in _MYSQL_ESCAPES:  # the backslash first: the others add backslashes
+        value = value.replace(character, escaped)
+    return value
+
+
+def _escape_strings_quickly(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        escape_without_backslashes = driver.escape_string
+
+        def escape_string(value: str) -> str:
+            if driver.server_status & SERVER_STATUS_NO_BACKSLASH_ESCAPES:
+                return escape_without_backslashes(value)  # type: ignore[no-any-return]
+            return escape_mysql_string(value)
+
+        driver.escape_string = escape_string
 
 
 def _configure_sqlite(engine: AsyncEngine, *, immediate_writes: bool) -> None:
@@ -162,6 +206,15 @@ class Database:
         """A session in a write transaction, committed on success and rolled back on error."""
         async with self._write_sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def connection_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A bare connection in a write transaction, committed on success and rolled back on error.
+
+        For the hottest writes, written as Core statements: they skip the session's bookkeeping.
+        """
+        async with self.writer.begin() as connection:
+            yield connection
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:

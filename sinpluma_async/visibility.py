@@ -7,12 +7,19 @@ what they can see but do not own is a 403 when they try to change it.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, bindparam, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from sinpluma_async.errors import APIError
 from sinpluma_async.notebooks.models import Notebook
 from sinpluma_async.pages.models import Page
+
+NOTEBOOKS = cast(Table, Notebook.__table__)
+PAGES = cast(Table, Page.__table__)
 
 
 def notebook_not_found() -> APIError:
@@ -49,8 +56,8 @@ def _can_see_notebook(notebook: Notebook, viewer_id: int | None) -> bool:
     return notebook.status == "published" or notebook.author_id == viewer_id
 
 
-def _can_see_page(page: Page, notebook: Notebook, viewer_id: int | None) -> bool:
-    return notebook.author_id == viewer_id or (notebook.status == "published" and page.published)
+def _can_see_page(*, author_id: int, status: str, published: bool, viewer_id: int | None) -> bool:
+    return author_id == viewer_id or (status == "published" and published)
 
 
 def visible_notebook(notebook: Notebook | None, viewer_id: int | None) -> Notebook:
@@ -84,28 +91,71 @@ async def page_for_reading(
             select(Page, Notebook).join(Notebook, Page.notebook_id == Notebook.id).where(Page.id == page_id)
         )
     ).one_or_none()
-    if row is None or not _can_see_page(row[0], row[1], viewer_id):
+    if row is None:
         raise page_not_found()
-    return row[0], row[1]
+    page, notebook = row
+    if not _can_see_page(
+        author_id=notebook.author_id, status=notebook.status, published=page.published, viewer_id=viewer_id
+    ):
+        raise page_not_found()
+    return page, notebook
 
 
-async def page_for_writing(session: AsyncSession, *, page_id: int, viewer_id: int) -> tuple[Page, Notebook]:
-    """The page and its notebook, both locked (notebook first), if the viewer wrote them.
+@dataclass(frozen=True)
+class PageForWriting:
+    """What a write needs of a page whose notebook row and own row this transaction has locked."""
+
+    id: int
+    notebook_id: int
+    version: int
+    title: str
+    position: int
+
+
+# Built once, as every save runs them: building and keying a statement costs more than sending it.
+_TOUCH_NOTEBOOK_OF_PAGE = (
+    update(NOTEBOOKS)
+    .where(
+        NOTEBOOKS.c.id
+        == select(PAGES.c.notebook_id).where(PAGES.c.id == bindparam("page_id")).scalar_subquery()
+    )
+    .values(updated_at=bindparam("now", type_=NOTEBOOKS.c.updated_at.type))
+)
+_LOCK_PAGE = (
+    select(
+        PAGES.c.notebook_id,
+        PAGES.c.version,
+        PAGES.c.title,
+        PAGES.c.position,
+        PAGES.c.published,
+        NOTEBOOKS.c.author_id,
+        NOTEBOOKS.c.status,
+    )
+    .join_from(PAGES, NOTEBOOKS, PAGES.c.notebook_id == NOTEBOOKS.c.id)
+    .where(PAGES.c.id == bindparam("page_id"))
+    .with_for_update()
+)
+
+
+async def page_for_writing(
+    connection: AsyncConnection, *, page_id: int, viewer_id: int, now: datetime
+) -> PageForWriting:
+    """Lock the page's notebook, marking it updated at `now`, then the page, if the viewer wrote them.
 
     Every transaction that changes pages locks the notebook row before any page row, so that
-    saves, moves, creations and deletions in one notebook never deadlock one another.
+    saves, moves, creations and deletions in one notebook never deadlock one another. Every page
+    change also moves its notebook's `updated_at`, and that update is what takes the notebook's
+    lock (under READ COMMITTED its subquery reads the page without locking it). When the page
+    turns out not to be the viewer's, the error rolls that update back with the transaction.
     """
-    notebook_id = (
-        await session.execute(select(Page.notebook_id).where(Page.id == page_id))
-    ).scalar_one_or_none()
-    if notebook_id is None:
+    params = {"page_id": page_id, "now": now}
+    if (await connection.execute(_TOUCH_NOTEBOOK_OF_PAGE, params)).rowcount == 0:
         raise page_not_found()
-    notebook = await session.get(Notebook, notebook_id, with_for_update=True, populate_existing=True)
-    page = await session.get(Page, page_id, with_for_update=True, populate_existing=True)
-    if notebook is None or page is None or page.notebook_id != notebook.id:
+    page = (await connection.execute(_LOCK_PAGE, params)).one_or_none()
+    if page is None or not _can_see_page(
+        author_id=page.author_id, status=page.status, published=page.published, viewer_id=viewer_id
+    ):
         raise page_not_found()
-    if not _can_see_page(page, notebook, viewer_id):
-        raise page_not_found()
-    if notebook.author_id != viewer_id:
+    if page.author_id != viewer_id:
         raise not_the_author()
-    return page, notebook
+    return PageForWriting(page_id, page.notebook_id, page.version, page.title, page.position)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, delete, func, select, update
 
 from sinpluma_async.db import Database, utcnow
 from sinpluma_async.errors import APIError, invalid
@@ -17,6 +17,7 @@ from sinpluma_async.pages.models import Page
 from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSaved
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.visibility import (
+    PAGES,
     notebook_for_reading,
     notebook_for_writing,
     page_for_reading,
@@ -87,7 +88,7 @@ async def create_page(
         now = utcnow()
         page = Page(
             notebook_id=notebook_id,
-            position=await positions.page_count(session, notebook_id) + 1,
+            position=await positions.page_count(await session.connection(), notebook_id) + 1,
             title=title,
             content=stored,
             version=1,
@@ -116,6 +117,19 @@ async def get_page(
     return reader_page(page)
 
 
+# One statement for every save (built once: the hottest write there is); a None keeps the column.
+_SAVE_DRAFT = (
+    update(PAGES)
+    .where(PAGES.c.id == bindparam("page_id"))
+    .values(
+        title=func.coalesce(bindparam("title", type_=PAGES.c.title.type), PAGES.c.title),
+        content=func.coalesce(bindparam("content", type_=PAGES.c.content.type), PAGES.c.content),
+        version=bindparam("version", type_=PAGES.c.version.type),
+        updated_at=bindparam("now", type_=PAGES.c.updated_at.type),
+    )
+)
+
+
 async def save_page(
     *,
     db: Database,
@@ -132,23 +146,23 @@ async def save_page(
     with `current_version`, and nothing is written.
     """
     stored = None if content is None else stored_content(content)
-    async with db.transaction() as session:
-        page, notebook = await page_for_writing(session, page_id=page_id, viewer_id=viewer_id)
+    async with db.connection_transaction() as connection:
+        now = utcnow()
+        page = await page_for_writing(connection, page_id=page_id, viewer_id=viewer_id, now=now)
         if base_version is not None and base_version != page.version:
             raise version_conflict(page.version)
         if position is not None:
-            await positions.move(session, page, position)
-        if title is not None:
-            page.title = title
-        if stored is not None:
-            page.content = stored
-        now = utcnow()
-        page.version += 1
-        page.updated_at = now
-        notebook.updated_at = now
-        await session.flush()
+            await positions.move(connection, page, position)
+        await connection.execute(
+            _SAVE_DRAFT,
+            {"page_id": page.id, "title": title, "content": stored, "version": page.version + 1, "now": now},
+        )
         return PageSaved(
-            page_id=page.id, version=page.version, title=page.title, position=page.position, updated_at=now
+            page_id=page.id,
+            version=page.version + 1,
+            title=page.title if title is None else title,
+            position=page.position if position is None else position,
+            updated_at=now,
         )
 
 
@@ -165,8 +179,11 @@ def version_conflict(current_version: int) -> APIError:
 async def set_published(*, db: Database, viewer_id: int, page_id: int, published: bool) -> PageEditor:
     """Publish (copy the draft title and content to readers) or unpublish the author's page."""
     async with db.transaction() as session:
-        page, notebook = await page_for_writing(session, page_id=page_id, viewer_id=viewer_id)
         now = utcnow()
+        locked = await page_for_writing(
+            await session.connection(), page_id=page_id, viewer_id=viewer_id, now=now
+        )
+        page = await session.get_one(Page, locked.id, populate_existing=True)
         if published:
             page.published_title = page.title
             page.published_content = page.content
@@ -176,17 +193,13 @@ async def set_published(*, db: Database, viewer_id: int, page_id: int, published
             page.published_title = page.published_content = page.published_text = None
             page.published_at = None
         page.published = published
-        notebook.updated_at = now
         await session.flush()
         return editor_page(page)
 
 
 async def delete_page(*, db: Database, viewer_id: int, page_id: int) -> None:
     """Delete the author's page; the pages after it move up one position."""
-    async with db.transaction() as session:
-        page, notebook = await page_for_writing(session, page_id=page_id, viewer_id=viewer_id)
-        removed_position = page.position
-        await session.delete(page)
-        await session.flush()
-        await positions.close_gap(session, notebook.id, removed_position)
-        notebook.updated_at = utcnow()
+    async with db.connection_transaction() as connection:
+        page = await page_for_writing(connection, page_id=page_id, viewer_id=viewer_id, now=utcnow())
+        await connection.execute(delete(PAGES).where(PAGES.c.id == page.id))
+        await positions.close_gap(connection, page.notebook_id, page.position)

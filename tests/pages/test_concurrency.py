@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from tests.support import create_notebook, create_page
+from tests.support import create_notebook, create_page, slate
 
 
 async def positions(client, account, notebook_id):
@@ -56,3 +56,31 @@ async def test_concurrent_deletes_moves_and_creations_keep_positions_dense(clien
     assert [position for _, position in final] == list(range(1, len(final) + 1))
     assert len(final) == 30
     assert not set(deleted) & {page_id for page_id, _ in final}
+
+
+async def test_saves_publishing_moves_and_deletes_at_once_never_deadlock(client, writer):
+    notebook_id = (await create_notebook(client, writer))["notebook_id"]
+    page_ids = [(await create_page(client, writer, notebook_id, title=str(n)))["page_id"] for n in range(20)]
+    shuffled = random.Random(11).sample(page_ids, len(page_ids))
+    deleted, moved, written = shuffled[:5], shuffled[5:10], shuffled[10:]
+    operations = [client.delete(f"/pages/{page_id}", headers=writer.headers) for page_id in deleted]
+    operations += [
+        client.put(f"/pages/{page_id}", headers=writer.headers, json={"position": 1 + index % 10})
+        for index, page_id in enumerate(moved)
+    ]
+    operations += [
+        client.put(f"/pages/{page_id}", headers=writer.headers, json={"content": slate(f"v{round_}")})
+        for round_ in range(3)
+        for page_id in written
+    ]
+    operations += [client.post(f"/pages/{page_id}/publish", headers=writer.headers) for page_id in written]
+    responses = await asyncio.gather(*operations)
+    statuses = [response.status_code for response in responses]
+    assert statuses[:5] == [204] * 5
+    assert set(statuses[5:10]) <= {200, 400}
+    assert statuses[10:] == [200] * (len(statuses) - 10)
+    for page_id in written:
+        page = await (await client.get(f"/pages/{page_id}?mode=editor", headers=writer.headers)).get_json()
+        assert page["version"] == 4 and page["published"] is True
+    final = await positions(client, writer, notebook_id)
+    assert [position for _, position in final] == list(range(1, 16))

@@ -250,3 +250,16 @@ async def test_content_with_unicode_round_trips(client, writer, notebook):
     content = slate("Acción y aventura ✍️📚", "詩")
     page = await create_page(client, writer, notebook["notebook_id"], content=content)
     assert (await editor(client, writer, page["page_id"]))["content"] == content
+
+
+async def test_content_with_characters_sql_escapes_round_trips(client, writer, notebook):
+    tricky = "comillas ' y \" barra \\ \\' nulo \x00 fin \n retorno \r sustituto \x1a %_ acción"
+    page = await create_page(client, writer, notebook["notebook_id"], content=slate("inicio"))
+    response = await client.put(
+        f"/pages/{page['page_id']}",
+        headers=writer.headers,
+        json={"content": slate(tricky), "title": tricky[:90]},
+    )
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    stored = await editor(client, writer, page["page_id"])
+    assert stored["content"] == slate(tricky) and stored["title"] == tricky[:90]
