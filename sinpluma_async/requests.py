@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Generator
 from typing import Any
 
@@ -22,8 +23,28 @@ from sinpluma_async.errors import APIError
 HIGH_WATER_BYTES = 64 * 1024
 
 
+# A \u escape of a UTF-16 surrogate: it may be half of a pair, or a lone one that no UTF-8
+# text (and so no database column) can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON, for request bodies and websocket messages alike.
+
+    Raises ValueError (or RecursionError) on anything else, including NaN and Infinity, and
+    strings with a lone surrogate.
+    """
+    value = json.loads(text, parse_constant=_reject_constant)
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("a string holds a lone surrogate") from None
+    return value
 
 
 class StreamingBody(Body):
@@ -91,7 +112,7 @@ class ApiRequest(Request):
         if len(raw) > limit:
             raise APIError(413, "payload_too_large", f"JSON bodies may be at most {limit} bytes")
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            return parse_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
             if silent:
                 return None

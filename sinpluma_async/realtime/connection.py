@@ -20,6 +20,7 @@ from sinpluma_async.contract import format_timestamp
 from sinpluma_async.errors import APIError, ServiceUnavailableError
 from sinpluma_async.pages.service import get_page
 from sinpluma_async.realtime.saves import save_and_announce
+from sinpluma_async.requests import parse_json
 from sinpluma_async.security.tokens import Claims
 
 if TYPE_CHECKING:
@@ -152,8 +153,8 @@ class EditorConnection:
         """Answer one client message; a bad one gets an `error`, and the socket stays open."""
         try:
             try:
-                message = json.loads(raw)
-            except (ValueError, RecursionError):
+                message = parse_json(raw if isinstance(raw, str) else raw.decode("utf-8"))
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
                 raise MessageError(400, "validation_error", "Messages are JSON objects") from None
             if not isinstance(message, dict):
                 raise MessageError(400, "validation_error", "Messages are JSON objects")

@@ -263,3 +263,14 @@ async def test_content_with_characters_sql_escapes_round_trips(client, writer, n
     assert response.status_code == 200, await response.get_data(as_text=True)
     stored = await editor(client, writer, page["page_id"])
     assert stored["content"] == slate(tricky) and stored["title"] == tricky[:90]
+
+
+async def test_content_with_a_lone_surrogate_is_400_and_nothing_is_written(client, writer, notebook):
+    page = await create_page(client, writer, notebook["notebook_id"])
+    response = await client.put(
+        f"/pages/{page['page_id']}",
+        headers={**writer.headers, "Content-Type": "application/json"},
+        data=b'{"content": [{"text": "\\ud800"}]}',
+    )
+    await problem(response, 400, "validation_error")
+    assert (await editor(client, writer, page["page_id"]))["version"] == 1

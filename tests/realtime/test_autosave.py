@@ -157,12 +157,31 @@ async def test_invalid_message_is_a_400_error_and_the_socket_stays(client, write
     assert (await editor_page(client, writer, page["page_id"]))["version"] == 1
 
 
-async def test_malformed_json_is_a_400_error(client, writer):
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "{not json",
+        '{"type": "save", "page_id": PAGE, "client_seq": 1, "content": [{"text": "a", "size": NaN}]}',
+        '{"type": "save", "page_id": PAGE, "client_seq": 1, "content": [{"text": "\\ud800"}]}',
+    ],
+    ids=["malformed", "nan", "lone-surrogate"],
+)
+async def test_message_that_is_not_strict_json_is_a_400_error_and_nothing_is_saved(client, writer, page, raw):
     async with client.websocket("/ws/autosave") as socket:
         await authenticated(socket, writer)
-        await socket.send("{not json")
+        await socket.send(raw.replace("PAGE", str(page["page_id"])))
         error = await receive(socket)
     assert error["type"] == "error" and error["status"] == 400 and error["client_seq"] is None
+    assert (await editor_page(client, writer, page["page_id"]))["version"] == 1
+
+
+async def test_escaped_surrogate_pair_is_saved_as_the_character(client, writer, page):
+    raw = '{"type": "save", "page_id": PAGE, "client_seq": 1, "content": [{"text": "\\ud83d\\udcda"}]}'
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        await socket.send(raw.replace("PAGE", str(page["page_id"])))
+        assert (await receive(socket))["type"] == "ack"
+    assert (await editor_page(client, writer, page["page_id"]))["content"] == [{"text": "📚"}]
 
 
 async def test_more_than_20_saves_a_second_is_429(client, writer, page):
