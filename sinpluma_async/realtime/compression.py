@@ -5,6 +5,10 @@ a compressor and a decompressor for its whole life, about 100 KB of an idle sock
 RFC 7692 lets the server ask for no context takeover in both directions, and wsproto then drops
 both after every message. Hypercorn offers no setting for this, so the class it builds is swapped
 here; tests/realtime/test_live_autosave.py fails if a Hypercorn release stops honouring the swap.
+
+Without context takeover every compressed message starts a fresh 256 KB zlib state, about 55 us:
+more than an ack's 100 bytes are worth. The RFC lets each message choose, so small ones go out
+as they are.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from typing import Any
 
 from hypercorn.protocol import ws_stream
 from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import FrameDecoder, FrameProtocol, Opcode, RsvBits
+
+SMALLEST_COMPRESSED_BYTES = 512
 
 
 class ContextFreeDeflate(PerMessageDeflate):
@@ -20,6 +27,14 @@ class ContextFreeDeflate(PerMessageDeflate):
         options.setdefault("client_no_context_takeover", True)
         options.setdefault("server_no_context_takeover", True)
         super().__init__(**options)
+
+    def frame_outbound(
+        self, proto: FrameDecoder | FrameProtocol, opcode: Opcode, rsv: RsvBits, data: bytes, fin: bool
+    ) -> tuple[RsvBits, bytes]:
+        whole_message = fin and opcode in (Opcode.TEXT, Opcode.BINARY)
+        if whole_message and len(data) < SMALLEST_COMPRESSED_BYTES:
+            return rsv, data
+        return super().frame_outbound(proto, opcode, rsv, data, fin)
 
 
 def forget_compression_between_messages() -> None:
