@@ -3,6 +3,9 @@
 With Redis, one pub/sub channel carries them to every process (each process filters for its own
 sockets); without, they stay in the process. The listener reconnects after a Redis failure and
 then asks the hub to re-check its sessions, since revocations may have been missed meanwhile.
+
+Publishing never holds up its caller (a save's ack waits for nobody's notification): events
+queue, in order, and one task sends whatever has queued in one pipeline.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -24,6 +28,8 @@ Event = dict[str, Any]
 Deliver = Callable[[Event], None]
 RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0)
 POLL_SECONDS = 1.0
+MAX_QUEUED_EVENTS = 10_000
+PUBLISH_DRAIN_SECONDS = 2.0
 
 
 def session_ended_event(session_ids: list[str]) -> Event:
@@ -70,20 +76,41 @@ class RedisEventBus:
         self.channel = channel
         self._stopped = False
         self._pubsub: PubSub | None = None
+        self._queued: deque[str] = deque()
+        self._publisher: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
         # redis-py's get_message can swallow a task's cancellation, so the loop checks a flag,
         # and closing the connection under it ends the wait at once.
         self._stopped = True
+        if self._publisher is not None:
+            await asyncio.wait({self._publisher}, timeout=PUBLISH_DRAIN_SECONDS)
         if self._pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def publish(self, event: Event) -> None:
+        if len(self._queued) >= MAX_QUEUED_EVENTS:
+            log.warning("Event queue full; other processes miss the oldest event")
+            self._queued.popleft()
+        self._queued.append(encode(event))
+        if self._publisher is None:
+            self._publisher = asyncio.create_task(self._publish_queued())
+
+    async def _publish_queued(self) -> None:
         try:
-            await self._redis.publish(self.channel, encode(event))
-        except RedisError:
-            log.warning("Could not publish %s; other processes miss it", event.get("kind"))
+            while self._queued:
+                batch = list(self._queued)
+                self._queued.clear()
+                try:
+                    async with self._redis.pipeline(transaction=False) as pipeline:
+                        for payload in batch:
+                            pipeline.publish(self.channel, payload)
+                        await pipeline.execute()
+                except RedisError:
+                    log.warning("Could not publish %d events; other processes miss them", len(batch))
+        finally:
+            self._publisher = None
 
     async def run(self, deliver: Deliver, resync: Callable[[], Awaitable[None]]) -> None:
         failures = 0

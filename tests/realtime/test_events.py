@@ -26,7 +26,8 @@ async def test_stopping_at_any_moment_ends_the_listener_without_error(redis_url,
     await redis.aclose()
 
 
-async def test_published_events_reach_the_listener(redis_url):
+@pytest.mark.parametrize("count", [1, 500])
+async def test_published_events_all_reach_the_listener_in_order(redis_url, count):
     redis = connect_redis(redis_url)
     bus = RedisEventBus(redis, "sinpluma:test:events-delivery")
     received: list[dict[str, object]] = []
@@ -34,16 +35,35 @@ async def test_published_events_reach_the_listener(redis_url):
 
     def deliver(event: dict[str, object]) -> None:
         received.append(event)
-        delivered.set()
+        if len(received) == count:
+            delivered.set()
 
     listener = asyncio.create_task(bus.run(deliver, nothing))
     for _ in range(50):
         if await redis.pubsub_numsub(bus.channel) != [(bus.channel.encode(), 0)]:
             break
         await asyncio.sleep(0.05)
-    await bus.publish({"kind": "page.updated", "page_id": 1})
-    await asyncio.wait_for(delivered.wait(), 3)
+    for page_id in range(count):
+        await bus.publish({"kind": "page.updated", "page_id": page_id})
+    await asyncio.wait_for(delivered.wait(), 5)
     await bus.stop()
     await asyncio.wait_for(listener, 3)
     await redis.aclose()
-    assert received == [{"kind": "page.updated", "page_id": 1}]
+    assert received == [{"kind": "page.updated", "page_id": page_id} for page_id in range(count)]
+
+
+async def test_events_queued_when_stopping_are_still_published(redis_url):
+    redis = connect_redis(redis_url)
+    bus = RedisEventBus(redis, "sinpluma:test:events-drain")
+    listening = redis.pubsub()
+    await listening.subscribe(bus.channel)
+    for page_id in range(20):
+        await bus.publish({"kind": "page.updated", "page_id": page_id})
+    await bus.stop()
+    heard = []
+    while len(heard) < 20 and (message := await listening.get_message(timeout=3)) is not None:
+        if message["type"] == "message":
+            heard.append(message["data"])
+    await listening.aclose()
+    await redis.aclose()
+    assert len(heard) == 20
