@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, or_, select, true, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from sinpluma_async.errors import APIError
-from sinpluma_async.notebooks.models import Notebook
-from sinpluma_async.pages.models import Page
-
-NOTEBOOKS = cast(Table, Notebook.__table__)
-PAGES = cast(Table, Page.__table__)
+from sinpluma_async.notebooks.models import NOTEBOOKS, Notebook
+from sinpluma_async.pages.models import PAGES, Page
 
 
 def notebook_not_found() -> APIError:

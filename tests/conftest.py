@@ -25,7 +25,7 @@ from quart.typing import TestClientProtocol
 from sinpluma_async import create_app
 from sinpluma_async.cli import migrate
 from sinpluma_async.config import Settings
-from tests.live import free_port
+from tests.live import LiveServer, free_port, server_pair, service_environment
 from tests.support import Account, make_account
 
 MARIADB_SERVER_URL = os.environ.get("TEST_MARIADB_URL", "mysql+aiomysql://root@127.0.0.1:3306")
@@ -184,3 +184,16 @@ async def writer(client: TestClientProtocol) -> Account:
 async def reader(client: TestClientProtocol) -> Account:
     """A second user, for what the first user's things look like to someone else."""
     return await make_account(client, "reader")
+
+
+@pytest.fixture(scope="module")
+def live_environment(mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
+    """The environment of a live Hypercorn on MariaDB + Redis + S3, one database per module."""
+    return service_environment(mariadb_url=mariadb_url, redis_url=redis_url, s3_endpoint=s3_endpoint)
+
+
+@pytest.fixture(scope="module")
+def live_servers(live_environment: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two Hypercorn processes sharing that database, Redis and bucket."""
+    with server_pair(live_environment) as pair:
+        yield pair

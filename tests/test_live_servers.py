@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from tests.live import LiveServer, server_pair, service_environment
+from tests.live import LiveServer
 from tests.support import PASSWORD
-
-
-@pytest.fixture(scope="module")
-def shared_environment(mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
-    return service_environment(mariadb_url=mariadb_url, redis_url=redis_url, s3_endpoint=s3_endpoint)
-
-
-@pytest.fixture(scope="module")
-def two_servers(shared_environment: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
-    with server_pair(shared_environment) as pair:
-        yield pair
 
 
 def login_on(server: LiveServer) -> dict[str, str]:
@@ -36,8 +23,8 @@ def login_on(server: LiveServer) -> dict[str, str]:
     return tokens
 
 
-def test_logout_on_one_process_is_refused_by_the_other(two_servers):
-    first, second = two_servers
+def test_logout_on_one_process_is_refused_by_the_other(live_servers):
+    first, second = live_servers
     tokens = login_on(first)
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert httpx.put(f"{second.url}/user/settings", headers=headers, json={}).status_code == 200
@@ -51,8 +38,8 @@ def test_logout_on_one_process_is_refused_by_the_other(two_servers):
     assert refresh.status_code == 401
 
 
-def test_refresh_token_rotated_on_one_process_is_reuse_on_the_other(two_servers):
-    first, second = two_servers
+def test_refresh_token_rotated_on_one_process_is_reuse_on_the_other(live_servers):
+    first, second = live_servers
     tokens = login_on(first)
     refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
     rotated = httpx.post(f"{first.url}/user/token/refresh", headers=refresh)

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from sinpluma_async import create_app
 from sinpluma_async.config import Settings
-from tests.live import LiveServer, service_environment
+from tests.live import LiveServer
 from tests.support import PASSWORD
 
 CHECKS = [
@@ -38,10 +38,8 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def live_server(mariadb_url: str, redis_url: str, s3_endpoint: str) -> Iterator[LiveServer]:
-    server = LiveServer(
-        service_environment(mariadb_url=mariadb_url, redis_url=redis_url, s3_endpoint=s3_endpoint)
-    )
+def live_server(live_environment: dict[str, str]) -> Iterator[LiveServer]:
+    server = LiveServer(live_environment)
     yield server
     server.stop()
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sinpluma_async.db import MYSQL_TABLE_OPTIONS, Base, IdType, UTCDateTime, utcnow
@@ -27,3 +28,6 @@ class Notebook(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+NOTEBOOKS = cast(Table, Notebook.__table__)  # for Core statements on the hot paths

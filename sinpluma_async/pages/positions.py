@@ -6,7 +6,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sinpluma_async.errors import invalid
-from sinpluma_async.visibility import PAGES, PageForWriting
+from sinpluma_async.pages.models import PAGES
+from sinpluma_async.visibility import PageForWriting
 
 PARKED = 0
 

@@ -13,11 +13,10 @@ from sinpluma_async.notebooks.models import Notebook
 from sinpluma_async.notebooks.schemas import PageSummary
 from sinpluma_async.notebooks.service import page_summary
 from sinpluma_async.pages import positions, slate
-from sinpluma_async.pages.models import Page
+from sinpluma_async.pages.models import PAGES, Page
 from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSaved
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.visibility import (
-    PAGES,
     notebook_for_reading,
     notebook_for_writing,
     page_for_reading,

@@ -8,31 +8,19 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.live import LiveServer, server_pair, service_environment
+from tests.live import LiveServer
 from tests.support import PASSWORD, slate
 
 TIMEOUT = 10
 SAVES = 200
 # Just under the 20 saves a second a connection may send.
 SAVE_INTERVAL = 1 / 19
-
-
-@pytest.fixture(scope="module")
-def environment(mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
-    return service_environment(mariadb_url=mariadb_url, redis_url=redis_url, s3_endpoint=s3_endpoint)
-
-
-@pytest.fixture(scope="module")
-def servers(environment: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
-    with server_pair(environment) as pair:
-        yield pair
 
 
 class Writer:
@@ -61,9 +49,9 @@ class Writer:
         return stored
 
 
-def stored_after_restart(environment: dict[str, str], writer: Writer) -> dict[str, object]:
+def stored_after_restart(live_environment: dict[str, str], writer: Writer) -> dict[str, object]:
     """The writer's page as a freshly started server reads it from the database."""
-    restarted = LiveServer(environment)
+    restarted = LiveServer(live_environment)
     try:
         return writer.stored(restarted)
     finally:
@@ -94,8 +82,8 @@ async def close_code(socket: ClientConnection) -> int:
     return closed.value.rcvd.code
 
 
-async def test_a_save_on_one_process_reaches_a_subscriber_on_the_other(servers):
-    first, second = servers
+async def test_a_save_on_one_process_reaches_a_subscriber_on_the_other(live_servers):
+    first, second = live_servers
     writer = Writer(first)
     async with (
         await open_socket(first, writer.token) as watcher,
@@ -123,8 +111,8 @@ async def test_a_save_on_one_process_reaches_a_subscriber_on_the_other(servers):
     }
 
 
-async def test_logout_on_one_process_closes_a_socket_on_the_other_within_2_seconds(servers):
-    first, second = servers
+async def test_logout_on_one_process_closes_a_socket_on_the_other_within_2_seconds(live_servers):
+    first, second = live_servers
     writer = Writer(first)
     async with await open_socket(second, writer.token) as socket:
         logout = await asyncio.to_thread(httpx.delete, f"{first.url}/user/logout", headers=writer.headers)
@@ -134,8 +122,8 @@ async def test_logout_on_one_process_closes_a_socket_on_the_other_within_2_secon
     assert time.monotonic() - started < 2
 
 
-async def test_200_rapid_saves_are_all_acked_in_order_and_the_last_one_is_stored(servers):
-    first, _ = servers
+async def test_200_rapid_saves_are_all_acked_in_order_and_the_last_one_is_stored(live_servers):
+    first, _ = live_servers
     writer = Writer(first)
     acks: dict[int, int] = {}
     async with await open_socket(first, writer.token) as socket:
@@ -158,16 +146,16 @@ async def test_200_rapid_saves_are_all_acked_in_order_and_the_last_one_is_stored
     assert stored["content"] == slate(f"v{SAVES}") and stored["version"] == versions[-1]
 
 
-async def test_a_message_over_2_mib_closes_with_1009(servers):
-    first, _ = servers
+async def test_a_message_over_2_mib_closes_with_1009(live_servers):
+    first, _ = live_servers
     writer = Writer(first)
     async with await open_socket(first, writer.token) as socket:
         await socket.send(json.dumps({"type": "ping", "padding": "x" * (2 * 1024 * 1024)}))
         assert await close_code(socket) == 1009
 
 
-async def test_acked_content_survives_kill_9(environment):
-    server = LiveServer(environment)
+async def test_acked_content_survives_kill_9(live_environment):
+    server = LiveServer(live_environment)
     try:
         writer = Writer(server)
         async with await open_socket(server, writer.token) as socket:
@@ -179,12 +167,12 @@ async def test_acked_content_survives_kill_9(environment):
             server.process.wait(timeout=10)
     finally:
         server.stop()
-    stored = stored_after_restart(environment, writer)
+    stored = stored_after_restart(live_environment, writer)
     assert stored["content"] == slate("durable") and stored["version"] == ack["version"]
 
 
-async def test_sigterm_never_leaves_an_ack_for_content_that_is_not_stored(environment):
-    server = LiveServer(environment)
+async def test_sigterm_never_leaves_an_ack_for_content_that_is_not_stored(live_environment):
+    server = LiveServer(live_environment)
     acked: dict[int, int] = {}
     try:
         writer = Writer(server)
@@ -208,15 +196,15 @@ async def test_sigterm_never_leaves_an_ack_for_content_that_is_not_stored(enviro
         server.process.wait(timeout=30)
     finally:
         server.stop()
-    stored = stored_after_restart(environment, writer)
+    stored = stored_after_restart(live_environment, writer)
     if acked:
         newest = max(acked)
         assert stored["version"] >= acked[newest]
         assert stored["content"] == slate(f"s{newest}") or stored["version"] > acked[newest]
 
 
-async def test_deflate_is_negotiated_without_context_takeover(servers):
-    first, _ = servers
+async def test_deflate_is_negotiated_without_context_takeover(live_servers):
+    first, _ = live_servers
     writer = Writer(first)
     async with connect(socket_url(first), compression="deflate") as socket:
         extensions = socket.response.headers["Sec-WebSocket-Extensions"]
