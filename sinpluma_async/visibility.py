@@ -97,6 +97,14 @@ async def page_for_reading(
     return page, notebook
 
 
+def written_by(viewer_id_param: str) -> ColumnElement[bool]:
+    """SQL condition on Notebook, for writes that check and change at once: the viewer wrote it.
+
+    Such a write changes nothing when the condition fails; `page_for_writing` then says why.
+    """
+    return NOTEBOOKS.c.author_id == bindparam(viewer_id_param)
+
+
 @dataclass(frozen=True)
 class PageForWriting:
     """What a write needs of a page whose notebook row and own row this transaction has locked."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 
 from sinpluma_async.db import Database, utcnow
 from sinpluma_async.errors import APIError, invalid
-from sinpluma_async.notebooks.models import Notebook
+from sinpluma_async.notebooks.models import NOTEBOOKS, Notebook
 from sinpluma_async.notebooks.schemas import PageSummary
 from sinpluma_async.notebooks.service import page_summary
 from sinpluma_async.pages import positions, slate
@@ -23,6 +25,7 @@ from sinpluma_async.visibility import (
     page_for_writing,
     page_not_found,
     page_visible_to,
+    written_by,
 )
 
 Mode = Literal["reader", "editor"]
@@ -116,7 +119,7 @@ async def get_page(
     return reader_page(page)
 
 
-# One statement for every save (built once: the hottest write there is); a None keeps the column.
+# Built once: saves are the hottest writes there are. A None keeps the column as it is.
 _SAVE_DRAFT = (
     update(PAGES)
     .where(PAGES.c.id == bindparam("page_id"))
@@ -127,6 +130,35 @@ _SAVE_DRAFT = (
         updated_at=bindparam("now", type_=PAGES.c.updated_at.type),
     )
 )
+# A save from a known revision: the notebook first, as every page write locks it, then the page,
+# only if it is still at that revision and the viewer wrote it. The author is checked in the
+# page's statement: in the notebook's, InnoDB may lock the author index before the row, and
+# that order deadlocks with other page writes.
+_TOUCH_NOTEBOOK = (
+    update(NOTEBOOKS)
+    .where(NOTEBOOKS.c.id == bindparam("of_notebook"))
+    .values(updated_at=bindparam("now", type_=NOTEBOOKS.c.updated_at.type))
+)
+_SAVE_DRAFT_AT_REVISION = _SAVE_DRAFT.where(
+    PAGES.c.notebook_id == bindparam("of_notebook"),
+    PAGES.c.version == bindparam("revision"),
+    exists().where(NOTEBOOKS.c.id == bindparam("of_notebook"), written_by("viewer_id")),
+)
+
+
+@dataclass(frozen=True)
+class PageRevision:
+    """A page as a committed save left it. The same writer's next save may start from it."""
+
+    page_id: int
+    notebook_id: int
+    version: int
+    title: str
+    saved_at: datetime
+
+
+class _RevisionGoneError(Exception):
+    """The page moved on from the revision a save started from; its transaction rolls back."""
 
 
 async def save_page(
@@ -139,12 +171,102 @@ async def save_page(
     position: int | None = None,
     base_version: int | None = None,
 ) -> PageSaved:
-    """Save a page: REST and websocket saves both come here.
+    """Save a page: the REST save. `save_draft` is the same save without a position.
 
     The version goes up by exactly one per successful save. A stale `base_version` is a 412
     with `current_version`, and nothing is written.
     """
     stored = None if content is None else stored_content(content)
+    revision, position_now = await _save_locked(
+        db=db,
+        viewer_id=viewer_id,
+        page_id=page_id,
+        title=title,
+        stored=stored,
+        position=position,
+        base_version=base_version,
+    )
+    return PageSaved(
+        page_id=page_id,
+        version=revision.version,
+        title=revision.title,
+        position=position_now,
+        updated_at=revision.saved_at,
+    )
+
+
+async def save_draft(
+    *,
+    db: Database,
+    viewer_id: int,
+    page_id: int,
+    content: list[Any],
+    title: str | None = None,
+    base_version: int | None = None,
+    since: PageRevision | None = None,
+) -> PageRevision:
+    """Save a page's draft: the websocket's save, with `save_page`'s validation and rules.
+
+    `since` is the revision the same writer's previous save left. While the page is still
+    there, the save is two statements that check and write at once; otherwise (or on the first
+    save) it reads the page first, and refuses or conflicts exactly as `save_page` does.
+    """
+    stored = stored_content(content)
+    if since is not None and since.page_id == page_id and base_version in (None, since.version):
+        try:
+            return await _save_from(db=db, viewer_id=viewer_id, since=since, title=title, stored=stored)
+        except _RevisionGoneError:
+            pass
+    revision, _ = await _save_locked(
+        db=db,
+        viewer_id=viewer_id,
+        page_id=page_id,
+        title=title,
+        stored=stored,
+        position=None,
+        base_version=base_version,
+    )
+    return revision
+
+
+async def _save_from(
+    *, db: Database, viewer_id: int, since: PageRevision, title: str | None, stored: str
+) -> PageRevision:
+    now = utcnow()
+    # Separate parameters per statement: a parameter named like a column of the updated table
+    # would be added to its SET clause.
+    notebook = {"of_notebook": since.notebook_id, "now": now}
+    page = {
+        "page_id": since.page_id,
+        "of_notebook": since.notebook_id,
+        "revision": since.version,
+        "viewer_id": viewer_id,
+        "version": since.version + 1,
+        "title": title,
+        "content": stored,
+        "now": now,
+    }
+    async with db.connection_transaction() as connection:
+        if (await connection.execute(_TOUCH_NOTEBOOK, notebook)).rowcount == 0:
+            raise _RevisionGoneError
+        if (await connection.execute(_SAVE_DRAFT_AT_REVISION, page)).rowcount == 0:
+            raise _RevisionGoneError
+    return PageRevision(
+        since.page_id, since.notebook_id, since.version + 1, since.title if title is None else title, now
+    )
+
+
+async def _save_locked(
+    *,
+    db: Database,
+    viewer_id: int,
+    page_id: int,
+    title: str | None,
+    stored: str | None,
+    position: int | None,
+    base_version: int | None,
+) -> tuple[PageRevision, int]:
+    """Lock and read the page, check it, write it: the revision saved and the page's position."""
     async with db.connection_transaction() as connection:
         now = utcnow()
         page = await page_for_writing(connection, page_id=page_id, viewer_id=viewer_id, now=now)
@@ -156,13 +278,10 @@ async def save_page(
             _SAVE_DRAFT,
             {"page_id": page.id, "title": title, "content": stored, "version": page.version + 1, "now": now},
         )
-        return PageSaved(
-            page_id=page.id,
-            version=page.version + 1,
-            title=page.title if title is None else title,
-            position=page.position if position is None else position,
-            updated_at=now,
-        )
+    revision = PageRevision(
+        page.id, page.notebook_id, page.version + 1, page.title if title is None else title, now
+    )
+    return revision, page.position if position is None else position
 
 
 def version_conflict(current_version: int) -> APIError:

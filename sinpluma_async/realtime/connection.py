@@ -18,8 +18,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from sinpluma_async.contract import format_timestamp
 from sinpluma_async.errors import APIError, ServiceUnavailableError
-from sinpluma_async.pages.service import get_page
-from sinpluma_async.realtime.saves import save_and_announce
+from sinpluma_async.pages.service import PageRevision, get_page, save_draft
+from sinpluma_async.realtime.saves import announce_save
 from sinpluma_async.requests import parse_json
 from sinpluma_async.security.tokens import Claims
 
@@ -61,7 +61,7 @@ class PageWriter:
     superseded: list[int] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     last_base: int | None = None
-    last_version: int | None = None
+    revision: PageRevision | None = None
 
 
 def expiry_of(claims: Claims) -> str:
@@ -241,76 +241,74 @@ class EditorConnection:
 
     def _enqueue(self, save: Save) -> None:
         writer = self._writers.setdefault(save.page_id, PageWriter())
-        if writer.task is not None and not writer.task.done():
-            if writer.pending is not None:
-                writer.superseded.append(writer.pending.client_seq)
-            writer.pending = save
-            return
-        writer.task = asyncio.create_task(self._write(writer, save))
+        if writer.pending is not None:
+            writer.superseded.append(writer.pending.client_seq)
+        writer.pending = save
+        if writer.task is None or writer.task.done():
+            writer.task = asyncio.create_task(self._write(writer))
 
-    async def _write(self, writer: PageWriter, save: Save | None) -> None:
-        while save is not None:
+    async def _write(self, writer: PageWriter) -> None:
+        # The newest save is taken only when a write starts: every save that arrived before it
+        # is acked with the version that holds the newest one.
+        while writer.pending is not None:
+            save, writer.pending = writer.pending, None
             acked = [*writer.superseded, save.client_seq]
             writer.superseded = []
             base = save.base_version
-            if base is not None and base == writer.last_base and writer.last_version is not None:
+            if base is not None and base == writer.last_base and writer.revision is not None:
                 # The client had not yet seen the ack of our previous write of this page when it
                 # sent this one: that write is the base it meant.
-                base = writer.last_version
+                base = writer.revision.version
             # Shielded: a socket closing mid-write must not abandon a commit half done.
             await asyncio.shield(self._write_one(writer, save, base, acked))
-            save, writer.pending = writer.pending, None
 
     async def _write_one(self, writer: PageWriter, save: Save, base: int | None, acked: list[int]) -> None:
         try:
-            saved = await save_and_announce(
+            saved = await save_draft(
                 db=self.runtime.database,
-                events=self.runtime.events,
                 viewer_id=self.user_id,
                 page_id=save.page_id,
                 title=save.title,
                 content=save.content,
                 base_version=base,
-                origin=self.id,
+                since=writer.revision,
             )
         except APIError as error:
-            for seq in acked:
-                if error.code == "version_conflict":
+            if error.code == "version_conflict":
+                current = error.extra["current_version"]
+                for seq in acked:
                     self.push(
                         {
                             "type": "conflict",
                             "page_id": save.page_id,
                             "client_seq": seq,
-                            "current_version": error.extra["current_version"],
+                            "current_version": current,
                         }
                     )
-                else:
-                    detail = error.detail or error.code
-                    self.push(
-                        {
-                            "type": "error",
-                            "client_seq": seq,
-                            "status": error.status,
-                            "code": error.code,
-                            "detail": detail,
-                        }
-                    )
+            else:
+                self._refuse(acked, error.status, error.code, error.detail or error.code)
             return
         except (OperationalError, InterfaceError, ServiceUnavailableError):
             log.warning("Save of page %s failed: database unavailable", save.page_id)
-            for seq in acked:
-                self.push(
-                    {
-                        "type": "error",
-                        "client_seq": seq,
-                        "status": 503,
-                        "code": "service_unavailable",
-                        "detail": "The database is unavailable; nothing was saved",
-                    }
-                )
+            detail = "The database is unavailable; nothing was saved"
+            self._refuse(acked, 503, "service_unavailable", detail)
             return
-        writer.last_base, writer.last_version = save.base_version, saved.version
-        saved_at = format_timestamp(saved.updated_at)
+        except Exception:
+            # A save that fails for a reason of ours must still be answered, or the editor
+            # would wait for its ack forever.
+            log.exception("Save of page %s failed", save.page_id)
+            self._refuse(acked, 500, "internal_error", "The server failed to save this change")
+            return
+        await announce_save(
+            self.runtime.events,
+            page_id=saved.page_id,
+            version=saved.version,
+            title=saved.title,
+            saved_at=saved.saved_at,
+            origin=self.id,
+        )
+        writer.last_base, writer.revision = save.base_version, saved
+        saved_at = format_timestamp(saved.saved_at)
         for seq in acked:
             self.push(
                 {
@@ -321,6 +319,10 @@ class EditorConnection:
                     "saved_at": saved_at,
                 }
             )
+
+    def _refuse(self, client_seqs: list[int], status: int, code: str, detail: str) -> None:
+        for seq in client_seqs:
+            self.push({"type": "error", "client_seq": seq, "status": status, "code": code, "detail": detail})
 
 
 async def authenticate(runtime: Runtime, token: str) -> Claims | None:

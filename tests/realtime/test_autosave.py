@@ -10,7 +10,7 @@ import jwt
 import pytest
 from quart.testing.connections import WebsocketDisconnectError
 
-from sinpluma_async.realtime import routes
+from sinpluma_async.realtime import connection, routes
 from tests.support import create_notebook, create_page, login, make_account, slate
 
 TIMEOUT = 10
@@ -213,6 +213,145 @@ async def test_rapid_saves_are_coalesced_and_every_seq_is_acked(client, writer, 
     stored = await editor_page(client, writer, page["page_id"])
     assert stored["content"] == slate("15") and stored["version"] == by_seq[15]
     assert stored["version"] <= 16
+
+
+async def test_every_coalesced_seq_is_acked_with_a_version_holding_it_or_a_newer_save(client, writer, page):
+    # Each save carries its own title, and page.updated tells which title each version holds.
+    async with client.websocket("/ws/autosave") as watcher, client.websocket("/ws/autosave") as editor:
+        await authenticated(watcher, writer)
+        await authenticated(editor, writer)
+        await send(watcher, {"type": "subscribe", "page_id": page["page_id"]})
+        await receive(watcher)
+        for seq in range(1, 16):
+            await send(
+                editor,
+                {
+                    "type": "save",
+                    "page_id": page["page_id"],
+                    "client_seq": seq,
+                    "content": slate(str(seq)),
+                    "title": f"t{seq}",
+                },
+            )
+        acks = [await receive(editor) for _ in range(15)]
+        written_seq = {}
+        while len(written_seq) < len({ack["version"] for ack in acks}):
+            update = await receive(watcher)
+            written_seq[update["version"]] = int(update["title"][1:])
+    for ack in acks:
+        assert written_seq[ack["version"]] >= ack["client_seq"], ack
+
+
+async def test_a_save_failing_unexpectedly_is_answered_and_the_next_one_succeeds(
+    client, writer, page, monkeypatch
+):
+    real_save = connection.save_draft
+    calls = 0
+
+    async def failing_once(**kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("boom")
+        return await real_save(**kwargs)
+
+    monkeypatch.setattr(connection, "save_draft", failing_once)
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        message = {"type": "save", "page_id": page["page_id"], "client_seq": 1, "content": slate("a")}
+        await send(socket, message)
+        assert await receive(socket) == {
+            "type": "error",
+            "client_seq": 1,
+            "status": 500,
+            "code": "internal_error",
+            "detail": "The server failed to save this change",
+        }
+        await send(socket, {**message, "client_seq": 2})
+        ack = await receive(socket)
+        assert (ack["type"], ack["client_seq"], ack["version"]) == ("ack", 2, 2)
+    assert (await editor_page(client, writer, page["page_id"]))["content"] == slate("a")
+
+
+async def test_a_save_after_the_page_changed_elsewhere_starts_from_the_page_as_it_is(client, writer, page):
+    page_id = page["page_id"]
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        await send(socket, {"type": "save", "page_id": page_id, "client_seq": 1, "content": slate("a")})
+        assert (await receive(socket))["version"] == 2
+        await client.put(f"/pages/{page_id}", headers=writer.headers, json={"title": "Desde REST"})
+        await send(socket, {"type": "save", "page_id": page_id, "client_seq": 2, "content": slate("b")})
+        assert (await receive(socket))["version"] == 4
+        stale = {
+            "type": "save",
+            "page_id": page_id,
+            "client_seq": 3,
+            "content": slate("c"),
+            "base_version": 2,
+        }
+        await send(socket, stale)
+        assert await receive(socket) == {
+            "type": "conflict",
+            "page_id": page_id,
+            "client_seq": 3,
+            "current_version": 4,
+        }
+        await client.delete(f"/pages/{page_id}", headers=writer.headers)
+        await send(socket, {"type": "save", "page_id": page_id, "client_seq": 4, "content": slate("d")})
+        gone = await receive(socket)
+        assert (gone["type"], gone["client_seq"], gone["status"]) == ("error", 4, 404)
+
+
+async def test_a_page_saved_again_and_again_keeps_what_rest_changed_between(client, writer, page):
+    page_id = page["page_id"]
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        for seq in range(1, 4):
+            await send(
+                socket, {"type": "save", "page_id": page_id, "client_seq": seq, "content": slate(str(seq))}
+            )
+            await receive(socket)
+        await client.put(f"/pages/{page_id}", headers=writer.headers, json={"title": "Nuevo"})
+        await send(socket, {"type": "save", "page_id": page_id, "client_seq": 4, "content": slate("4")})
+        assert (await receive(socket))["version"] == 6
+    stored = await editor_page(client, writer, page_id)
+    assert (stored["title"], stored["content"], stored["version"]) == ("Nuevo", slate("4"), 6)
+
+
+async def test_socket_saves_alongside_moves_deletes_and_publishing_never_deadlock(client, writer):
+    notebook_id = (await create_notebook(client, writer))["notebook_id"]
+    page_ids = [(await create_page(client, writer, notebook_id, title=str(n)))["page_id"] for n in range(16)]
+    deleted, moved, written = page_ids[:4], page_ids[4:8], page_ids[8:]
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        # A first save of each page, so that the next ones start from a known revision.
+        for page_id in written:
+            await send(
+                socket, {"type": "save", "page_id": page_id, "client_seq": page_id, "content": slate("0")}
+            )
+            assert (await receive(socket))["type"] == "ack"
+
+        async def save_all() -> list[dict]:
+            for page_id in written:
+                message = {"type": "save", "page_id": page_id, "client_seq": 1000 + page_id}
+                await send(socket, {**message, "content": slate("1")})
+            return [await receive(socket) for _ in written]
+
+        operations = [client.delete(f"/pages/{page_id}", headers=writer.headers) for page_id in deleted]
+        operations += [
+            client.put(f"/pages/{page_id}", headers=writer.headers, json={"position": 1 + index})
+            for index, page_id in enumerate(moved)
+        ]
+        operations += [
+            client.post(f"/pages/{page_id}/publish", headers=writer.headers) for page_id in written
+        ]
+        answers, *responses = await asyncio.gather(save_all(), *operations)
+    assert {answer["type"] for answer in answers} == {"ack"}
+    assert {answer["version"] for answer in answers} == {3}
+    assert [response.status_code for response in responses[:4]] == [204] * 4
+    assert set(response.status_code for response in responses[4:]) <= {200, 400}
+    for page_id in written:
+        assert (await editor_page(client, writer, page_id))["content"] == slate("1")
 
 
 async def test_coalesced_saves_with_the_same_base_version_do_not_conflict(client, writer, page):
