@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from pymysql.constants.SERVER_STATUS import SERVER_STATUS_NO_BACKSLASH_ESCAPES
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, Text, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -188,6 +191,34 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate_writes: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate_writes else "BEGIN")
 
 
+# Runs one prepared write statement in a `Database.statements_transaction`; gives its row count.
+RunStatement = Callable[[UpdateBase, Mapping[str, Any]], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled for the driver: its SQL, and its parameters in order, converted."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def compile(cls, statement: UpdateBase, dialect: Dialect) -> _DriverStatement:
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        processors = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        )
+        return cls(compiled.string, names, processors)
+
+    def arguments(self, params: Mapping[str, Any]) -> Sequence[Any]:
+        return [
+            params[name] if process is None else process(params[name])
+            for name, process in zip(self.names, self.processors, strict=True)
+        ]
+
+
 class Database:
     """The writer and reader engines and the transactions services run in."""
 
@@ -196,6 +227,7 @@ class Database:
         self.reader = create_engine(read_url or url, pool_size=pool_size, read_only=True)
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+        self._driver_statements: dict[UpdateBase, _DriverStatement] = {}
 
     @property
     def dialect(self) -> str:
@@ -215,6 +247,61 @@ class Database:
         """
         async with self.writer.begin() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def statements_transaction(self) -> AsyncIterator[RunStatement]:
+        """A write transaction of prepared Core statements, each run for its row count.
+
+        For the hottest writes (autosaves). On MySQL the statements go straight to the driver's
+        connection, compiled once: SQLAlchemy's own execution of a statement costs about 0.13 ms
+        of CPU, a fifth of a websocket save's CPU for its three round trips. Errors are
+        SQLAlchemy's, as anywhere else. SQLite runs them the usual way.
+        """
+        if self.dialect != "mysql":
+            async with self.connection_transaction() as connection:
+
+                async def run_here(statement: UpdateBase, params: Mapping[str, Any]) -> int:
+                    return (await connection.execute(statement, params)).rowcount
+
+                yield run_here
+            return
+        async with self.writer.connect() as connection:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            cursor = await self._on_driver(connection, "cursor", driver.cursor())
+
+            async def run_on_driver(statement: UpdateBase, params: Mapping[str, Any]) -> int:
+                prepared = self._driver_statements.get(statement)
+                if prepared is None:
+                    prepared = _DriverStatement.compile(statement, self.writer.dialect)
+                    self._driver_statements[statement] = prepared
+                execution = cursor.execute(prepared.sql, prepared.arguments(params))
+                return await self._on_driver(connection, prepared.sql, execution)  # type: ignore[no-any-return]
+
+            try:
+                yield run_on_driver
+            except BaseException:
+                try:
+                    await self._on_driver(connection, "ROLLBACK", driver.rollback())
+                except (DBAPIError, asyncio.CancelledError):
+                    await connection.invalidate()
+                raise
+            else:
+                await self._on_driver(connection, "COMMIT", driver.commit())
+            finally:
+                await cursor.close()
+
+    async def _on_driver(self, connection: AsyncConnection, sql: str, call: Awaitable[Any]) -> Any:
+        """Await a driver call, raising its errors as SQLAlchemy would (and dropping a dead connection)."""
+        dialect = self.writer.dialect
+        try:
+            return await call
+        except dialect.loaded_dbapi.Error as error:
+            disconnected = dialect.is_disconnect(error, None, None)
+            if disconnected:
+                await connection.invalidate()
+            raise DBAPIError.instance(
+                sql, None, error, dialect.loaded_dbapi.Error, disconnected, dialect=dialect
+            ) from error
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:

@@ -2,9 +2,14 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from pymysql.converters import escape_string
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 
-from sinpluma_async.db import escape_mysql_string
+from sinpluma_async.db import escape_mysql_string, utcnow
+from sinpluma_async.pages.models import PAGES
+from tests.support import create_notebook, create_page
 
 ALPHABET = "\x00\n\r\x1a\"'\\ abc%_áñ€詩📚"
 
@@ -15,3 +20,56 @@ def test_mysql_escaping_writes_what_pymysql_writes():
     samples += ["".join(rng.choices(ALPHABET, k=rng.randint(0, 40))) for _ in range(2000)]
     for sample in samples:
         assert escape_mysql_string(sample) == escape_string(sample), repr(sample)
+
+
+async def _page_row(database, page_id):
+    async with database.snapshot() as session:
+        row = await session.execute(
+            select(PAGES.c.title, PAGES.c.version, PAGES.c.updated_at).where(PAGES.c.id == page_id)
+        )
+        return row.one()
+
+
+_RETITLE = (
+    update(PAGES)
+    .where(PAGES.c.id == bindparam("page_id"))
+    .values(title=bindparam("new_title"), updated_at=bindparam("now", type_=PAGES.c.updated_at.type))
+)
+_MOVE = update(PAGES).where(PAGES.c.id == bindparam("page_id")).values(position=bindparam("to"))
+
+
+async def test_prepared_statements_commit_together_with_their_row_counts(app, client, writer):
+    notebook = await create_notebook(client, writer)
+    page = await create_page(client, writer, notebook["notebook_id"], title="Uno")
+    database = app.extensions["sinpluma"].database
+    now = utcnow()
+    async with database.statements_transaction() as run:
+        assert await run(_RETITLE, {"page_id": page["page_id"], "new_title": "Dos", "now": now}) == 1
+        assert await run(_RETITLE, {"page_id": 0, "new_title": "x", "now": now}) == 0
+    title, _, updated_at = await _page_row(database, page["page_id"])
+    assert title == "Dos" and updated_at == now
+
+
+async def test_prepared_statements_roll_back_on_any_error_and_the_connection_stays_usable(
+    app, client, writer
+):
+    notebook = await create_notebook(client, writer)
+    first = await create_page(client, writer, notebook["notebook_id"], title="Uno")
+    second = await create_page(client, writer, notebook["notebook_id"], title="Dos")
+    database = app.extensions["sinpluma"].database
+    now = utcnow()
+    with pytest.raises(RuntimeError):
+        async with database.statements_transaction() as run:
+            await run(_RETITLE, {"page_id": first["page_id"], "new_title": "Perdido", "now": now})
+            raise RuntimeError("the caller gives up")
+    with pytest.raises(IntegrityError):  # SQLAlchemy's error, whichever way the statement ran
+        async with database.statements_transaction() as run:
+            await run(_RETITLE, {"page_id": first["page_id"], "new_title": "Perdido", "now": now})
+            await run(_MOVE, {"page_id": first["page_id"], "to": second["position"]})
+    # Each pooled connection is used again: one left inside the failed transaction would now
+    # commit it along with these.
+    for _ in range(12):
+        async with database.statements_transaction() as run:
+            assert await run(_RETITLE, {"page_id": second["page_id"], "new_title": "Tres", "now": now}) == 1
+    assert (await _page_row(database, first["page_id"])).title == "Uno"
+    assert (await _page_row(database, second["page_id"])).title == "Tres"

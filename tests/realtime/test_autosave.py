@@ -9,6 +9,9 @@ import time
 import jwt
 import pytest
 from quart.testing.connections import WebsocketDisconnectError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from sinpluma_async.realtime import connection, routes
 from tests.support import create_notebook, create_page, login, make_account, slate
@@ -352,6 +355,66 @@ async def test_socket_saves_alongside_moves_deletes_and_publishing_never_deadloc
     assert set(response.status_code for response in responses[4:]) <= {200, 400}
     for page_id in written:
         assert (await editor_page(client, writer, page_id))["content"] == slate("1")
+
+
+@pytest.mark.parametrize("backend", ["mariadb"], indirect=True)  # SQLite locks the whole database
+async def test_a_socket_save_locks_the_notebook_before_the_page(client, writer, page, backend):
+    # Every page write takes its notebook's row lock first; the order is what keeps saves,
+    # moves and deletes of one notebook from deadlocking.
+    page_id, notebook_id = page["page_id"], page["notebook_id"]
+    engine = create_async_engine(backend.settings.database_url)
+    try:
+        async with client.websocket("/ws/autosave") as socket:
+            await authenticated(socket, writer)
+            for seq in (1, 2):  # the second save starts from the first one's revision
+                async with engine.connect() as holder:
+                    await holder.execute(text(f"SELECT id FROM pages WHERE id = {page_id} FOR UPDATE"))
+                    message = {"type": "save", "page_id": page_id, "client_seq": seq, "content": slate("a")}
+                    await send(socket, message)
+                    await asyncio.sleep(0.3)
+                    async with engine.connect() as probe:
+                        with pytest.raises(OperationalError):
+                            await probe.execute(
+                                text(f"SELECT id FROM notebooks WHERE id = {notebook_id} FOR UPDATE NOWAIT")
+                            )
+                    await holder.rollback()
+                assert (await receive(socket))["version"] == seq + 1
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
+async def test_a_save_on_a_dropped_database_connection_is_a_503_and_the_next_one_succeeds(
+    client, writer, page, backend
+):
+    page_id = page["page_id"]
+    admin = create_async_engine(backend.settings.database_url)
+    try:
+        async with client.websocket("/ws/autosave") as socket:
+            await authenticated(socket, writer)
+            message = {"type": "save", "page_id": page_id, "content": slate("a")}
+            await send(socket, {**message, "client_seq": 1})
+            assert (await receive(socket))["version"] == 2
+            async with admin.connect() as connection:
+                others = await connection.execute(
+                    text(
+                        "SELECT id FROM information_schema.processlist"
+                        " WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+                    )
+                )
+                for (connection_id,) in others.all():
+                    await connection.execute(text(f"KILL {connection_id}"))
+            await send(socket, {**message, "client_seq": 2})
+            error = await receive(socket)
+            assert (error["type"], error["client_seq"], error["status"]) == ("error", 2, 503)
+            assert error["code"] == "service_unavailable"
+            await send(socket, {**message, "client_seq": 3, "content": slate("b")})
+            assert (await receive(socket))["version"] == 3
+        async with admin.connect() as connection:
+            stored = await connection.execute(text(f"SELECT content FROM pages WHERE id = {page_id}"))
+            assert json.loads(stored.scalar_one()) == slate("b")
+    finally:
+        await admin.dispose()
 
 
 async def test_coalesced_saves_with_the_same_base_version_do_not_conflict(client, writer, page):
