@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from collections.abc import Generator
 from typing import Any
 
+import orjson
 from hypercorn.typing import ASGIReceiveCallable
 from quart import Request, current_app
 from quart.asgi import ASGIHTTPConnection
@@ -23,6 +25,9 @@ from sinpluma_async.errors import APIError
 HIGH_WATER_BYTES = 64 * 1024
 
 
+# orjson keeps integers only within 64 bits and turns longer ones into floats, silently; any
+# run of 19 digits sends the text to the standard library, which keeps every integer exact.
+_LONG_DIGIT_RUN = re.compile(r"\d{19}")
 # A \u escape of a UTF-16 surrogate: it may be half of a pair, or a lone one that no UTF-8
 # text (and so no database column) can hold.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -32,13 +37,23 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def parse_json(text: str) -> Any:
     """Strict JSON, for request bodies and websocket messages alike.
 
-    Raises ValueError (or RecursionError) on anything else, including NaN and Infinity, and
-    strings with a lone surrogate.
+    Raises ValueError (or RecursionError) on anything else: NaN and Infinity, numbers too large
+    for a float, and strings with a lone surrogate. orjson parses it, several times faster than
+    the standard library (autosaves are 5-20 KB each).
     """
-    value = json.loads(text, parse_constant=_reject_constant)
+    if _LONG_DIGIT_RUN.search(text) is None:
+        return orjson.loads(text)
+    value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     if _SURROGATE_ESCAPE.search(text):
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")

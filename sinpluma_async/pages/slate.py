@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 MAX_CONTENT_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 DEFAULT_CONTENT: list[Any] = [{"type": "paragraph", "children": [{"text": ""}]}]
@@ -41,11 +43,14 @@ def validate(document: Any) -> list[Any]:
 
 
 def serialize(document: list[Any]) -> str:
-    """The stored form; 1 MiB at most."""
-    serialized = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    if len(serialized.encode()) > MAX_CONTENT_BYTES:
+    """The stored form, compact UTF-8 JSON; 1 MiB at most."""
+    try:
+        serialized = orjson.dumps(document)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, which only the standard library writes
+        serialized = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    if len(serialized) > MAX_CONTENT_BYTES:
         raise SlateError(f"content is larger than {MAX_CONTENT_BYTES} bytes serialized")
-    return serialized
+    return serialized.decode()
 
 
 def plain_text(document: list[Any]) -> str:

@@ -166,8 +166,11 @@ async def test_invalid_message_is_a_400_error_and_the_socket_stays(client, write
         "{not json",
         '{"type": "save", "page_id": PAGE, "client_seq": 1, "content": [{"text": "a", "size": NaN}]}',
         '{"type": "save", "page_id": PAGE, "client_seq": 1, "content": [{"text": "\\ud800"}]}',
+        '{"type": "save", "page_id": PAGE, "client_seq": 1, "content": [{"text": "a", "size": 1e400}]}',
+        '{"type": "save", "page_id": PAGE, "client_seq": 1,'
+        ' "content": [{"text": "a", "n": 1234567890123456789012, "size": -1e999}]}',
     ],
-    ids=["malformed", "nan", "lone-surrogate"],
+    ids=["malformed", "nan", "lone-surrogate", "float-overflow", "float-overflow-with-long-integer"],
 )
 async def test_message_that_is_not_strict_json_is_a_400_error_and_nothing_is_saved(client, writer, page, raw):
     async with client.websocket("/ws/autosave") as socket:
