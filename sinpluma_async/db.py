@@ -140,7 +140,8 @@ def create_engine(
 
 # PyMySQL's escape_string is a str.translate that leaves its fast path on any non-ASCII
 # character, so a 17 KB page of Spanish prose took about 0.36 ms to escape on every save; these
-# replacements give the very same text about ten times faster.
+# replacements give the very same text in about 11 us. Each runs only if its character is there:
+# a replace that lengthens counts over the whole text first, about 10 us even when nothing is found.
 _MYSQL_ESCAPES = (
     ("\\", "\\\\"),
     ("\0", "\\0"),
@@ -155,7 +156,8 @@ _MYSQL_ESCAPES = (
 def escape_mysql_string(value: str) -> str:
     """The body of a MySQL string literal for `value` (backslash escapes on), as PyMySQL writes it."""
     for character, escaped in _MYSQL_ESCAPES:  # the backslash first: the others add backslashes
-        value = value.replace(character, escaped)
+        if character in value:
+            value = value.replace(character, escaped)
     return value
 
 
