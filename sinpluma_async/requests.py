@@ -27,7 +27,9 @@ HIGH_WATER_BYTES = 64 * 1024
 
 # orjson keeps integers only within 64 bits and turns longer ones into floats, silently; any
 # run of 19 digits sends the text to the standard library, which keeps every integer exact.
-_LONG_DIGIT_RUN = re.compile(r"\d{19}")
+# Found by mapping digits to "0" and every other byte to " " (a regex took 130 us on 12 KB).
+_DIGITS_TO_ZEROS = bytes(ord("0") if ord("0") <= byte <= ord("9") else ord(" ") for byte in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
 # A \u escape of a UTF-16 surrogate: it may be half of a pair, or a lone one that no UTF-8
 # text (and so no database column) can hold.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -51,7 +53,7 @@ def parse_json(text: str) -> Any:
     for a float, and strings with a lone surrogate. orjson parses it, several times faster than
     the standard library (autosaves are 5-20 KB each).
     """
-    if _LONG_DIGIT_RUN.search(text) is None:
+    if _LONG_DIGIT_RUN not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZEROS):
         return orjson.loads(text)
     value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     if _SURROGATE_ESCAPE.search(text):
