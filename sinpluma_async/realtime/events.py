@@ -78,6 +78,7 @@ class RedisEventBus:
         self._pubsub: PubSub | None = None
         self._queued: deque[str] = deque()
         self._publisher: asyncio.Task[None] | None = None
+        self._dropped = 0
 
     async def stop(self) -> None:
         # redis-py's get_message can swallow a task's cancellation, so the loop checks a flag,
@@ -91,7 +92,11 @@ class RedisEventBus:
 
     async def publish(self, event: Event) -> None:
         if len(self._queued) >= MAX_QUEUED_EVENTS:
-            log.warning("Event queue full; other processes miss the oldest event")
+            # Said once per overflow, not once per event: at hundreds of saves a second a slow
+            # Redis would otherwise flood the log.
+            if self._dropped == 0:
+                log.warning("Event queue full; other processes miss the oldest events until it drains")
+            self._dropped += 1
             self._queued.popleft()
         self._queued.append(encode(event))
         if self._publisher is None:
@@ -102,6 +107,9 @@ class RedisEventBus:
             while self._queued:
                 batch = list(self._queued)
                 self._queued.clear()
+                if self._dropped:
+                    log.warning("%d events were dropped while the event queue was full", self._dropped)
+                    self._dropped = 0
                 try:
                     async with self._redis.pipeline(transaction=False) as pipeline:
                         for payload in batch:

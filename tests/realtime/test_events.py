@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sinpluma_async.realtime.events import RedisEventBus
+from sinpluma_async.realtime.events import MAX_QUEUED_EVENTS, RedisEventBus
 from sinpluma_async.runtime import connect_redis
 
 
@@ -67,3 +67,33 @@ async def test_events_queued_when_stopping_are_still_published(redis_url):
     await listening.aclose()
     await redis.aclose()
     assert len(heard) == 20
+
+
+async def test_a_full_queue_is_reported_once_with_the_number_of_events_dropped(caplog):
+    # A Redis that accepts the connection and never answers: the first batch hangs until the
+    # client's timeout, and everything published meanwhile queues behind it.
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(-1)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    redis = connect_redis(f"redis://127.0.0.1:{port}/0")
+    bus = RedisEventBus(redis, "sinpluma:test:events-full")
+    await bus.publish({"kind": "page.updated", "page_id": 0})
+    await asyncio.sleep(0.1)  # that one is in flight
+    for page_id in range(1, MAX_QUEUED_EVENTS + 51):
+        await bus.publish({"kind": "page.updated", "page_id": page_id})
+
+    def warnings() -> list[str]:
+        return [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+
+    dropped = "50 events were dropped while the event queue was full"
+    for _ in range(100):  # the hanging batch gives up after the client's timeout
+        if dropped in warnings():
+            break
+        await asyncio.sleep(0.1)
+    await bus.stop()
+    server.close()
+    await redis.aclose()
+    assert dropped in warnings()
+    assert warnings().count("Event queue full; other processes miss the oldest events until it drains") == 1
