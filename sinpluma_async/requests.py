@@ -53,8 +53,9 @@ def parse_json(text: str) -> Any:
     for a float, and strings with a lone surrogate. orjson parses it, several times faster than
     the standard library (autosaves are 5-20 KB each).
     """
-    if _LONG_DIGIT_RUN not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZEROS):
-        return orjson.loads(text)
+    encoded = text.encode("utf-8", "surrogatepass")  # orjson refuses the surrogates this lets through
+    if _LONG_DIGIT_RUN not in encoded.translate(_DIGITS_TO_ZEROS):
+        return orjson.loads(encoded)
     value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     if _SURROGATE_ESCAPE.search(text):
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, true, update
+from sqlalchemy import ColumnElement, Update, bindparam, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from sinpluma_async.errors import APIError
@@ -116,15 +116,21 @@ class PageForWriting:
     position: int
 
 
-# Built once, as every save runs them: building and keying a statement costs more than sending it.
-_TOUCH_NOTEBOOK_OF_PAGE = (
-    update(NOTEBOOKS)
-    .where(
-        NOTEBOOKS.c.id
-        == select(PAGES.c.notebook_id).where(PAGES.c.id == bindparam("page_id")).scalar_subquery()
+def _touch_notebook(which: ColumnElement[bool]) -> Update:
+    return (
+        update(NOTEBOOKS).where(which).values(updated_at=bindparam("now", type_=NOTEBOOKS.c.updated_at.type))
     )
-    .values(updated_at=bindparam("now", type_=NOTEBOOKS.c.updated_at.type))
+
+
+# Built once, as every save runs them: building and keying a statement costs more than sending it.
+_TOUCH_NOTEBOOK_OF_PAGE = _touch_notebook(
+    NOTEBOOKS.c.id == select(PAGES.c.notebook_id).where(PAGES.c.id == bindparam("page_id")).scalar_subquery()
 )
+# For a write that already knows the notebook (`of_notebook`): the same touch, and the same lock,
+# taken first. Never with the author in its WHERE: InnoDB may then lock the author index before
+# the row, and that order deadlocks with other page writes; check the author in the page's
+# statement (`written_by`).
+TOUCH_NOTEBOOK = _touch_notebook(NOTEBOOKS.c.id == bindparam("of_notebook"))
 _LOCK_PAGE = (
     select(
         PAGES.c.notebook_id,

@@ -29,6 +29,7 @@ from sinpluma_async.storage import ObjectStore, discard_object
 from sinpluma_async.users.models import User
 from sinpluma_async.visibility import (
     notebook_for_writing,
+    notebook_not_found,
     page_visible_to,
     pages_counted_for,
     visible_notebook,
@@ -136,8 +137,9 @@ async def get_notebook(*, db: Database, viewer_id: int | None, notebook_id: int)
         row = (
             await session.execute(notebook_query(viewer_id).where(Notebook.id == notebook_id))
         ).one_or_none()
-        visible_notebook(row[0] if row is not None else None, viewer_id)
-        assert row is not None
+        if row is None:
+            raise notebook_not_found()
+        visible_notebook(row[0], viewer_id)
         notebook = notebook_read(row)
         pages = (
             await session.execute(
