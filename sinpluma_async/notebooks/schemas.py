@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from sinpluma_async.contract import NotBlank, Omittable, RequestBody, Timestamp
 from sinpluma_async.genres.schemas import GenreRead
+from sinpluma_async.notebooks.models import NotebookStatus
+from sinpluma_async.pages.schemas import PageSummary
 from sinpluma_async.pagination import PageQuery
-
-Status = Literal["draft", "published"]
-
 
 Title = Annotated[str, Field(min_length=1, max_length=100), NotBlank]
 Resume = Annotated[str, Field(max_length=2000)]
 GenreId = Annotated[int, Field(ge=1)]
+# JSON carries the status as its text; strict bodies would otherwise want the enum object.
+Status = Annotated[NotebookStatus, Strict(False)]
 
 
 class NotebookCreate(RequestBody):
@@ -46,20 +47,12 @@ class NotebookRead(BaseModel):
     genre_id: int
     genre: GenreRead
     author: AuthorRead
-    status: Status
+    status: NotebookStatus
     page_count: int
     cover_url: str | None
     created_at: Timestamp
     updated_at: Timestamp
     published_at: Timestamp | None
-
-
-class PageSummary(BaseModel):
-    page_id: int
-    title: str
-    position: int
-    published: bool
-    updated_at: Timestamp
 
 
 class NotebookDetail(NotebookRead):

@@ -14,23 +14,23 @@ from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.genres.models import Genre
 from sinpluma_async.genres.schemas import GenreRead
 from sinpluma_async.images.models import Image
-from sinpluma_async.notebooks.models import Notebook
+from sinpluma_async.notebooks.models import Notebook, NotebookStatus
 from sinpluma_async.notebooks.schemas import (
     AuthorRead,
     NotebookCreate,
     NotebookDetail,
     NotebookRead,
     NotebookUpdate,
-    PageSummary,
 )
 from sinpluma_async.pages.models import Page
+from sinpluma_async.pages.summaries import page_summaries
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.storage import ObjectStore, discard_object
 from sinpluma_async.users.models import User
 from sinpluma_async.visibility import (
     notebook_for_writing,
     notebook_not_found,
-    page_visible_to,
+    notebook_visible_to,
     pages_counted_for,
     visible_notebook,
 )
@@ -92,7 +92,7 @@ async def list_notebooks(
             raise APIError(401, "token_missing", "scope=mine needs a bearer token")
         conditions = [Notebook.author_id == viewer_id]
     else:
-        conditions = [Notebook.status == "published"]
+        conditions = [notebook_visible_to(None)]
     if genre_id is not None:
         conditions.append(Notebook.genre_id == genre_id)
     if author is not None:
@@ -124,7 +124,7 @@ async def create_notebook(
             genre_id=notebook_create.genre_id,
             title=notebook_create.title,
             resume=notebook_create.resume,
-            status="draft",
+            status=NotebookStatus.DRAFT,
         )
         session.add(notebook)
         await session.flush()
@@ -141,29 +141,13 @@ async def get_notebook(*, db: Database, viewer_id: int | None, notebook_id: int)
             raise notebook_not_found()
         visible_notebook(row[0], viewer_id)
         notebook = notebook_read(row)
-        pages = (
-            await session.execute(
-                select(Page)
-                .join(Notebook, Page.notebook_id == Notebook.id)
-                .where(Page.notebook_id == notebook_id, page_visible_to(viewer_id))
-                .order_by(Page.position)
-            )
-        ).scalars()
-        owner = viewer_id == notebook.author.user_id
-        summaries = [page_summary(page, as_owner=owner) for page in pages]
+        summaries = await page_summaries(
+            session,
+            notebook_id=notebook_id,
+            viewer_id=viewer_id,
+            as_owner=viewer_id == notebook.author.user_id,
+        )
     return NotebookDetail(**notebook.model_dump(), pages=summaries)
-
-
-def page_summary(page: Page, *, as_owner: bool) -> PageSummary:
-    """The author sees draft titles; everyone else the published title."""
-    title = page.title if as_owner else (page.published_title or "")
-    return PageSummary(
-        page_id=page.id,
-        title=title,
-        position=page.position,
-        published=page.published,
-        updated_at=page.updated_at,
-    )
 
 
 async def update_notebook(
@@ -178,7 +162,7 @@ async def update_notebook(
         now = utcnow()
         status = fields.pop("status", notebook.status)
         if status != notebook.status:
-            notebook.published_at = now if status == "published" else None
+            notebook.published_at = now if status == NotebookStatus.PUBLISHED else None
             notebook.status = status
         for name, value in fields.items():
             setattr(notebook, name, value)

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sinpluma_async.errors import invalid
 from sinpluma_async.pages.models import PAGES
-from sinpluma_async.visibility import PageForWriting
+from sinpluma_async.pages.write_locks import PageForWriting
 
 PARKED = 0
 

@@ -4,7 +4,6 @@ from quart import Blueprint, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from sinpluma_async.errors import invalid
-from sinpluma_async.notebooks.schemas import PageSummary
 from sinpluma_async.openapi import empty_response, problems
 from sinpluma_async.pages import service
 from sinpluma_async.pages.schemas import (
@@ -13,6 +12,7 @@ from sinpluma_async.pages.schemas import (
     PageListQuery,
     PageModeQuery,
     PageSaved,
+    PageSummary,
     PageUpdate,
     PageView,
 )

@@ -69,6 +69,16 @@ class PageSaved(BaseModel):
     updated_at: Timestamp
 
 
+class PageSummary(BaseModel):
+    """A page in a notebook's table of contents: the author sees draft titles, readers published ones."""
+
+    page_id: int
+    title: str
+    position: int
+    published: bool
+    updated_at: Timestamp
+
+
 class PageListQuery(PageQuery):
     notebook_id: Annotated[int, Field(ge=1)]
 

@@ -11,22 +11,18 @@ from sqlalchemy import bindparam, delete, exists, func, select, update
 
 from sinpluma_async.db import Database, utcnow
 from sinpluma_async.errors import APIError, invalid
-from sinpluma_async.notebooks.models import NOTEBOOKS, Notebook
-from sinpluma_async.notebooks.schemas import PageSummary
-from sinpluma_async.notebooks.service import page_summary
+from sinpluma_async.notebooks.models import NOTEBOOKS
 from sinpluma_async.pages import positions, slate
 from sinpluma_async.pages.models import PAGES, Page
-from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSaved
+from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSaved, PageSummary
+from sinpluma_async.pages.summaries import page_summary, visible_pages
+from sinpluma_async.pages.write_locks import TOUCH_NOTEBOOK, page_for_writing, written_by
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.visibility import (
-    TOUCH_NOTEBOOK,
     notebook_for_reading,
     notebook_for_writing,
     page_for_reading,
-    page_for_writing,
     page_not_found,
-    page_visible_to,
-    written_by,
 )
 
 Mode = Literal["reader", "editor"]
@@ -71,8 +67,7 @@ async def list_pages(
     """The summaries of a notebook's pages the viewer can see, by position."""
     async with db.snapshot() as session:
         notebook = await notebook_for_reading(session, notebook_id=notebook_id, viewer_id=viewer_id)
-        visible = (Page.notebook_id == notebook_id) & page_visible_to(viewer_id)
-        base = select(Page).join(Notebook, Page.notebook_id == Notebook.id).where(visible)
+        base = visible_pages(notebook_id=notebook_id, viewer_id=viewer_id)
         total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
         rows = (
             await session.execute(base.order_by(Page.position).limit(page.per_page).offset(page.offset))

@@ -25,7 +25,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    true,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +35,7 @@ from sinpluma_async.pages.models import Page
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.search.schemas import Kind, SearchHit
 from sinpluma_async.search.text import like_pattern, snippet, words
+from sinpluma_async.visibility import notebook_visible_to, page_visible_to
 
 # InnoDB's defaults: innodb_ft_min_token_size, innodb_ft_max_token_size and the built-in stopword list.
 INNODB_MIN_TOKEN = 3
@@ -77,7 +77,7 @@ NOTEBOOKS = Source(
     page_id=null(),
     title=Notebook.title,
     body=Notebook.resume,
-    visible=Notebook.status == "published",
+    visible=notebook_visible_to(None),
 )
 PAGES = Source(
     kind="page",
@@ -87,7 +87,7 @@ PAGES = Source(
     page_id=Page.id,
     title=Page.published_title,
     body=Page.published_text,
-    visible=and_(Notebook.status == "published", Page.published.is_(true())),
+    visible=page_visible_to(None),
 )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sinpluma_async.notebooks.models import Notebook
 from sinpluma_async.users.models import User
 from sinpluma_async.users.schemas import UserPrivate
+from sinpluma_async.visibility import notebook_visible_to
 
 
 def profile_image_url(user: User) -> str | None:
@@ -20,7 +21,7 @@ def profile_query(*conditions: Any) -> Select[User, int]:
     """Users matching the conditions, each with the number of notebooks they have published."""
     published = (
         select(func.count(Notebook.id))
-        .where(Notebook.author_id == User.id, Notebook.status == "published")
+        .where(Notebook.author_id == User.id, notebook_visible_to(None))
         .scalar_subquery()
     )
     return select(User, published).where(*conditions)
