@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, get_type_hints
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sinpluma.db"
 MIN_SECRET_BYTES = 32
@@ -16,118 +17,144 @@ class ConfigError(ValueError):
     """The environment describes a configuration the service refuses to run with."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    env: str = "development"
-    database_url: str = DEFAULT_DATABASE_URL
-    database_read_url: str | None = None
-    database_pool_size: int = 10
-    redis_url: str | None = None
-    redis_key_prefix: str = "sinpluma:"
-    s3_endpoint: str | None = None
-    s3_access_key: str | None = None
-    s3_secret_key: str | None = None
-    s3_secure: bool = False
-    s3_bucket: str = "sinpluma"
-    object_dir: Path = Path("var/objects")
-    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48), repr=False)
-    jwt_secret_generated: bool = True
-    access_token_seconds: int = 15 * 60
-    refresh_token_seconds: int = 30 * 24 * 3600
-    bcrypt_rounds: int = 12
-    bcrypt_workers: int = 2
-    max_image_bytes: int = 5 * 1024 * 1024
-    max_json_bytes: int = 4 * 1024 * 1024
-    cors_origins: tuple[str, ...] = ("*",)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from SINPLUMA_* variables, refusing unsafe production setups."""
-        env = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            value = env.get(f"SINPLUMA_{name}")
-            return value if value not in (None, "") else None
-
-        mode = get("ENV") or "development"
-        if mode not in ("development", "production"):
-            raise ConfigError(f"SINPLUMA_ENV must be development or production, not {mode!r}")
-        production = mode == "production"
-
-        secret = get("JWT_SECRET")
-        if secret is None and production:
-            raise ConfigError("SINPLUMA_JWT_SECRET is required in production")
-        if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
-            raise ConfigError(f"SINPLUMA_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-
-        s3_endpoint = get("S3_ENDPOINT")
-        s3_access_key = get("S3_ACCESS_KEY")
-        s3_secret_key = get("S3_SECRET_KEY")
-        if s3_endpoint and not (s3_access_key and s3_secret_key):
-            raise ConfigError("SINPLUMA_S3_ENDPOINT needs SINPLUMA_S3_ACCESS_KEY and SINPLUMA_S3_SECRET_KEY")
-
-        cors = get("CORS_ORIGINS")
-        if cors is None:
-            cors_origins: tuple[str, ...] = () if production else ("*",)
-        else:
-            cors_origins = tuple(origin.strip() for origin in cors.split(",") if origin.strip())
-
-        overrides: dict[str, object] = {
-            "env": mode,
-            "database_url": get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-            "database_read_url": get("DATABASE_READ_URL"),
-            "redis_url": get("REDIS_URL"),
-            "s3_endpoint": s3_endpoint,
-            "s3_access_key": s3_access_key,
-            "s3_secret_key": s3_secret_key,
-            "s3_secure": _flag(get("S3_SECURE"), "S3_SECURE"),
-            "cors_origins": cors_origins,
-        }
-        if secret is not None:
-            overrides["jwt_secret"] = secret
-            overrides["jwt_secret_generated"] = False
-        integers = {
-            "DATABASE_POOL_SIZE": "database_pool_size",
-            "BCRYPT_ROUNDS": "bcrypt_rounds",
-            "BCRYPT_WORKERS": "bcrypt_workers",
-            "MAX_IMAGE_BYTES": "max_image_bytes",
-        }
-        for name, attribute in integers.items():
-            raw = get(name)
-            if raw is not None:
-                overrides[attribute] = _positive_int(raw, name)
-        for name, attribute in (
-            ("REDIS_KEY_PREFIX", "redis_key_prefix"),
-            ("OBJECT_DIR", "object_dir"),
-            ("S3_BUCKET", "s3_bucket"),
-        ):
-            raw = get(name)
-            if raw is not None:
-                overrides[attribute] = Path(raw) if attribute == "object_dir" else raw
-        settings = cls(**overrides)  # type: ignore[arg-type]
-        if production and settings.bcrypt_rounds < 12:
-            raise ConfigError("SINPLUMA_BCRYPT_ROUNDS below 12 is for development only")
-        if not 4 <= settings.bcrypt_rounds <= 16:
-            raise ConfigError("SINPLUMA_BCRYPT_ROUNDS must be between 4 and 16")
-        return settings
+def text(raw: str, name: str) -> str:
+    """A variable taken as it is."""
+    return raw
 
 
-def _flag(raw: str | None, name: str) -> bool:
-    if raw is None:
-        return False
+def directory(raw: str, name: str) -> Path:
+    """A variable naming a directory."""
+    return Path(raw)
+
+
+def mode(raw: str, name: str) -> str:
+    """`development` or `production`."""
+    if raw not in ("development", "production"):
+        raise ConfigError(f"{name} must be development or production, not {raw!r}")
+    return raw
+
+
+def flag(raw: str, name: str) -> bool:
+    """A boolean: 1/true/yes/on or 0/false/no/off, in any case."""
     lowered = raw.lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"SINPLUMA_{name} must be true or false, not {raw!r}")
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
-def _positive_int(raw: str, name: str) -> int:
+def positive_int(raw: str, name: str) -> int:
+    """A whole number above zero."""
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"SINPLUMA_{name} must be an integer, not {raw!r}") from None
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
     if value <= 0:
-        raise ConfigError(f"SINPLUMA_{name} must be positive")
+        raise ConfigError(f"{name} must be positive")
     return value
+
+
+def signing_secret(raw: str, name: str) -> str:
+    """A secret long enough to sign tokens with."""
+    if len(raw.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+    return raw
+
+
+def origin_list(raw: str, name: str) -> tuple[str, ...]:
+    """Comma-separated origins; blanks around and between them are dropped."""
+    return tuple(origin.strip() for origin in raw.split(",") if origin.strip())
+
+
+def random_secret() -> str:
+    """A signing secret for this process only, when none is configured."""
+    return secrets.token_urlsafe(48)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """The environment variable a setting is read from, and how its text becomes the value."""
+
+    name: str
+    parse: Callable[[str, str], object] = text
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The service's configuration.
+
+    A field annotated with a `Variable` is read from that variable by `from_env`, the one reader of
+    the environment; the others are fixed here. Built directly (as tests do), it reads nothing.
+    """
+
+    env: Annotated[str, Variable("SINPLUMA_ENV", mode)] = "development"
+    database_url: Annotated[str, Variable("SINPLUMA_DATABASE_URL")] = DEFAULT_DATABASE_URL
+    database_read_url: Annotated[str | None, Variable("SINPLUMA_DATABASE_READ_URL")] = None
+    database_pool_size: Annotated[int, Variable("SINPLUMA_DATABASE_POOL_SIZE", positive_int)] = 10
+    redis_url: Annotated[str | None, Variable("SINPLUMA_REDIS_URL")] = None
+    redis_key_prefix: Annotated[str, Variable("SINPLUMA_REDIS_KEY_PREFIX")] = "sinpluma:"
+    s3_endpoint: Annotated[str | None, Variable("SINPLUMA_S3_ENDPOINT")] = None
+    s3_access_key: Annotated[str | None, Variable("SINPLUMA_S3_ACCESS_KEY")] = None
+    s3_secret_key: Annotated[str | None, Variable("SINPLUMA_S3_SECRET_KEY")] = field(default=None, repr=False)
+    s3_secure: Annotated[bool, Variable("SINPLUMA_S3_SECURE", flag)] = False
+    s3_bucket: Annotated[str, Variable("SINPLUMA_S3_BUCKET")] = "sinpluma"
+    object_dir: Annotated[Path, Variable("SINPLUMA_OBJECT_DIR", directory)] = Path("var/objects")
+    jwt_secret: Annotated[str, Variable("SINPLUMA_JWT_SECRET", signing_secret)] = field(
+        default_factory=random_secret, repr=False
+    )
+    jwt_secret_generated: bool = True
+    access_token_seconds: int = 15 * 60
+    refresh_token_seconds: int = 30 * 24 * 3600
+    bcrypt_rounds: Annotated[int, Variable("SINPLUMA_BCRYPT_ROUNDS", positive_int)] = 12
+    bcrypt_workers: Annotated[int, Variable("SINPLUMA_BCRYPT_WORKERS", positive_int)] = 2
+    max_image_bytes: Annotated[int, Variable("SINPLUMA_MAX_IMAGE_BYTES", positive_int)] = 5 * 1024 * 1024
+    max_json_bytes: int = 4 * 1024 * 1024
+    cors_origins: Annotated[tuple[str, ...], Variable("SINPLUMA_CORS_ORIGINS", origin_list)] = ("*",)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from SINPLUMA_* variables, refusing unsafe production setups."""
+        values = read_variables(os.environ if environ is None else environ)
+        production = values.get("env") == "production"
+        # A production deployment names the sites that may call it; "*" is a development convenience.
+        if production and "cors_origins" not in values:
+            values["cors_origins"] = ()
+        if "jwt_secret" in values:
+            values["jwt_secret_generated"] = False
+        settings = cls(**values)
+        refuse_unsafe(settings)
+        return settings
+
+
+def declared_variables() -> dict[str, Variable]:
+    """Each setting read from the environment, by field name, with the variable it is read from."""
+    declared: dict[str, Variable] = {}
+    for name, hint in get_type_hints(Settings, include_extras=True).items():
+        for extra in getattr(hint, "__metadata__", ()):
+            if isinstance(extra, Variable):
+                declared[name] = extra
+    return declared
+
+
+def read_variables(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The parsed value of every declared variable that is set; an empty variable counts as unset."""
+    values: dict[str, Any] = {}
+    for name, variable in declared_variables().items():
+        raw = environ.get(variable.name)
+        if raw:
+            values[name] = variable.parse(raw, variable.name)
+    return values
+
+
+def refuse_unsafe(settings: Settings) -> None:
+    """The rules that span several settings."""
+    production = settings.env == "production"
+    if production and settings.jwt_secret_generated:
+        raise ConfigError("SINPLUMA_JWT_SECRET is required in production")
+    if settings.s3_endpoint and not (settings.s3_access_key and settings.s3_secret_key):
+        raise ConfigError("SINPLUMA_S3_ENDPOINT needs SINPLUMA_S3_ACCESS_KEY and SINPLUMA_S3_SECRET_KEY")
+    if production and settings.bcrypt_rounds < 12:
+        raise ConfigError("SINPLUMA_BCRYPT_ROUNDS below 12 is for development only")
+    if not 4 <= settings.bcrypt_rounds <= 16:
+        raise ConfigError("SINPLUMA_BCRYPT_ROUNDS must be between 4 and 16")
