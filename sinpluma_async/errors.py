@@ -36,8 +36,15 @@ CODES_BY_STATUS = {
 }
 
 
+FieldProblem = dict[str, Any]  # {"loc": [...], "msg": ..., "type": ...}
+
+
 class APIError(Exception):
-    """An error the client can act on, rendered as problem+json."""
+    """An error the client can act on, rendered as problem+json.
+
+    `errors` lists the fields a 400 refused; `checks` is the state of each dependency of a 503
+    from readiness. Subclasses with more members say so in `extensions`.
+    """
 
     def __init__(
         self,
@@ -46,14 +53,25 @@ class APIError(Exception):
         detail: str | None = None,
         *,
         headers: Mapping[str, str] | None = None,
-        **extra: Any,
+        errors: Sequence[FieldProblem] | None = None,
+        checks: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail or code)
         self.status = status
         self.code = code
         self.detail = detail
         self.headers = dict(headers or {})
-        self.extra = extra
+        self.errors = list(errors) if errors is not None else None
+        self.checks = dict(checks) if checks is not None else None
+
+    def extensions(self) -> dict[str, Any]:
+        """The problem document's members beyond type, title, status, code and detail."""
+        members: dict[str, Any] = {}
+        if self.errors is not None:
+            members["errors"] = self.errors
+        if self.checks is not None:
+            members["checks"] = self.checks
+        return members
 
 
 class ServiceUnavailableError(APIError):
@@ -68,41 +86,61 @@ class ServiceUnavailableError(APIError):
         )
 
 
-def problem_body(status: int, code: str, detail: str | None, **extra: Any) -> dict[str, Any]:
-    """The problem+json document for a status and code."""
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
-    body["detail"] = detail or title
-    body.update(extra)
-    return body
+class VersionConflictError(APIError):
+    """A conditional save named a version the page has moved on from (412, `current_version`)."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(
+            412,
+            "version_conflict",
+            "The page changed since that version; reload it and save again",
+            headers={"ETag": f'"{current_version}"'},
+        )
+        self.current_version = current_version
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "current_version": self.current_version}
 
 
-def problem_response(
-    status: int,
-    code: str,
-    detail: str | None = None,
-    *,
-    headers: Mapping[str, str] | None = None,
-    **extra: Any,
-) -> Response:
-    response = Response(
-        json.dumps(problem_body(status, code, detail, **extra), ensure_ascii=False, separators=(",", ":")),
-        status=status,
-        content_type=PROBLEM_CONTENT_TYPE,
+def service_unavailable(detail: str, *, checks: Mapping[str, str] | None = None) -> APIError:
+    """A 503 to retry shortly; `checks` names the state of each dependency."""
+    return APIError(
+        503,
+        "service_unavailable",
+        detail,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        checks=checks,
     )
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    if status == 401 and "WWW-Authenticate" not in response.headers:
-        response.headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{code}"'
-    return response
 
 
-def validation_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
-    """Pydantic errors as `[{loc, msg}]`, located in the body or the query string."""
-    return [
-        {"loc": [location, *entry["loc"]], "msg": entry["msg"], "type": entry["type"]}
-        for entry in error.errors(include_url=False, include_context=False, include_input=False)
-    ]
+def not_found(detail: str) -> APIError:
+    return APIError(404, "not_found", detail)
+
+
+def forbidden(detail: str, code: str = "forbidden") -> APIError:
+    return APIError(403, code, detail)
+
+
+def unauthorized(code: str, detail: str) -> APIError:
+    """A 401: `code` says what is wrong with the credentials (token_missing, token_expired, ...)."""
+    return APIError(401, code, detail)
+
+
+def conflict(code: str, detail: str) -> APIError:
+    return APIError(409, code, detail)
+
+
+def payload_too_large(detail: str) -> APIError:
+    return APIError(413, "payload_too_large", detail)
+
+
+def unsupported_media_type(detail: str) -> APIError:
+    return APIError(415, "unsupported_media_type", detail)
+
+
+def bad_request(detail: str) -> APIError:
+    """A 400 about the request as a whole; `invalid` names a field."""
+    return APIError(400, "validation_error", detail)
 
 
 def invalid(field: Sequence[str | int], message: str, location: str = "body") -> APIError:
@@ -115,12 +153,51 @@ def invalid(field: Sequence[str | int], message: str, location: str = "body") ->
     )
 
 
+def problem_body(status: int, code: str, detail: str | None, **members: Any) -> dict[str, Any]:
+    """The problem+json document for a status and code."""
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
+    body["detail"] = detail or title
+    body.update(members)
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **members: Any,
+) -> Response:
+    response = Response(
+        json.dumps(problem_body(status, code, detail, **members), ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    if status == 401 and "WWW-Authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{code}"'
+    return response
+
+
+def validation_errors(error: ValidationError, location: str) -> list[FieldProblem]:
+    """Pydantic errors as `[{loc, msg}]`, located in the body or the query string."""
+    return [
+        {"loc": [location, *entry["loc"]], "msg": entry["msg"], "type": entry["type"]}
+        for entry in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
 def register_error_handlers(app: Quart) -> None:
     """Route every exception, the framework's included, to a problem+json response."""
 
     @app.errorhandler(APIError)
     async def handle_api_error(error: APIError) -> Response:
-        return problem_response(error.status, error.code, error.detail, headers=error.headers, **error.extra)
+        return problem_response(
+            error.status, error.code, error.detail, headers=error.headers, **error.extensions()
+        )
 
     @app.errorhandler(RequestSchemaValidationError)
     async def handle_schema_error(error: RequestSchemaValidationError) -> Response:

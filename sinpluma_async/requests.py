@@ -20,7 +20,7 @@ from quart import Request, current_app
 from quart.asgi import ASGIHTTPConnection
 from quart.wrappers.request import Body
 
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import bad_request, payload_too_large, unsupported_media_type
 
 HIGH_WATER_BYTES = 64 * 1024
 
@@ -121,21 +121,21 @@ class ApiRequest(Request):
         if not (force or self.is_json):
             if silent:
                 return None
-            raise APIError(415, "unsupported_media_type", "Send the body as application/json")
+            raise unsupported_media_type("Send the body as application/json")
         limit: int = current_app.config["SINPLUMA_MAX_JSON_BYTES"]
         if self.content_length is not None and self.content_length > limit:
-            raise APIError(413, "payload_too_large", f"JSON bodies may be at most {limit} bytes")
+            raise payload_too_large(f"JSON bodies may be at most {limit} bytes")
         raw = await self.get_data(cache=cache, as_text=False)
         assert isinstance(raw, bytes)
         if len(raw) > limit:
-            raise APIError(413, "payload_too_large", f"JSON bodies may be at most {limit} bytes")
+            raise payload_too_large(f"JSON bodies may be at most {limit} bytes")
         try:
             return parse_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
             if silent:
                 return None
-            raise APIError(400, "validation_error", "The body is not valid UTF-8") from None
+            raise bad_request("The body is not valid UTF-8") from None
         except (ValueError, RecursionError):
             if silent:
                 return None
-            raise APIError(400, "validation_error", "The body is not valid JSON") from None
+            raise bad_request("The body is not valid JSON") from None

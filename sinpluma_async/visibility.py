@@ -10,21 +10,21 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import APIError, forbidden, not_found
 from sinpluma_async.notebooks.models import Notebook, NotebookStatus
 from sinpluma_async.pages.models import Page
 
 
 def notebook_not_found() -> APIError:
-    return APIError(404, "not_found", "No such notebook")
+    return not_found("No such notebook")
 
 
 def page_not_found() -> APIError:
-    return APIError(404, "not_found", "No such page")
+    return not_found("No such page")
 
 
 def not_the_author() -> APIError:
-    return APIError(403, "forbidden", "Only the notebook's author may change it")
+    return forbidden("Only the notebook's author may change it")
 
 
 def notebook_visible_to(viewer_id: int | None) -> ColumnElement[bool]:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sinpluma_async.auth.models import AuthSession
 from sinpluma_async.auth.schemas import LoginRequest, LoginResponse, TokenPair
 from sinpluma_async.db import Database, utcnow
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import unauthorized
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import RevocationStore, revocation_ttl
 from sinpluma_async.security.tokens import Claims, TokenCodec, new_id, token_error
@@ -38,7 +38,7 @@ async def login(
         row = (await session.execute(profile_query(column == credentials.username))).one_or_none()
     user, notebook_count = row if row is not None else (None, 0)
     if not await passwords.verify(credentials.password, user.password_hash if user else None) or user is None:
-        raise APIError(401, "invalid_credentials", "The username or password is wrong")
+        raise unauthorized("invalid_credentials", "The username or password is wrong")
     sid = new_id()
     pair, refresh = _token_pair(tokens, user_id=user.id, sid=sid)
     now = utcnow()

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from quart import Blueprint, Response, request
 from quart_schema import validate_response
 
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import not_found
 from sinpluma_async.images import service
 from sinpluma_async.images.schemas import ImageMetadata
 from sinpluma_async.images.service import ImageSlot, avatar_slot, cover_slot
@@ -36,7 +36,7 @@ async def serve(slot: ImageSlot) -> Response:
     try:
         first = await anext(chunks, b"")
     except ObjectMissingError:
-        raise APIError(404, "not_found", "There is no image here") from None
+        raise not_found("There is no image here") from None
 
     async def body() -> AsyncIterator[bytes]:
         yield first

@@ -13,7 +13,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sinpluma_async.db import Database
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import (
+    APIError,
+    bad_request,
+    forbidden,
+    not_found,
+    unauthorized,
+    unsupported_media_type,
+)
 from sinpluma_async.images import inspection
 from sinpluma_async.images.models import Image
 from sinpluma_async.images.schemas import ImageMetadata
@@ -44,13 +51,13 @@ def avatar_slot(*, username: str, viewer_id: int | None) -> ImageSlot:
         query = select(User).where(User.username == username)
         user = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
         if user is None:
-            raise APIError(404, "not_found", "No such user")
+            raise not_found("No such user")
         return user
 
     async def for_writing(session: AsyncSession) -> User:
         user = await load(session, lock=True)
         if user.id != viewer_id:
-            raise APIError(403, "forbidden", "Only that user may change their picture")
+            raise forbidden("Only that user may change their picture")
         return user
 
     async def for_reading(session: AsyncSession) -> User:
@@ -67,7 +74,7 @@ def avatar_slot(*, username: str, viewer_id: int | None) -> ImageSlot:
 def cover_slot(*, notebook_id: int, viewer_id: int | None) -> ImageSlot:
     async def for_writing(session: AsyncSession) -> Notebook:
         if viewer_id is None:
-            raise APIError(401, "token_missing", "This endpoint needs a bearer token")
+            raise unauthorized("token_missing", "This endpoint needs a bearer token")
         return await notebook_for_writing(session, notebook_id=notebook_id, viewer_id=viewer_id)
 
     async def for_reading(session: AsyncSession) -> Notebook:
@@ -85,7 +92,7 @@ class InspectedUpload:
 
 
 def not_an_image() -> APIError:
-    return APIError(415, "unsupported_media_type", "The body is not a JPEG, PNG, WebP or GIF image")
+    return unsupported_media_type("The body is not a JPEG, PNG, WebP or GIF image")
 
 
 async def inspect_upload(chunks: AsyncIterator[bytes]) -> InspectedUpload:
@@ -103,7 +110,7 @@ async def inspect_upload(chunks: AsyncIterator[bytes]) -> InspectedUpload:
         if kind is None and (len(head) >= inspection.SIGNATURE_BYTES or exhausted):
             kind = inspection.sniff(bytes(head[: inspection.SIGNATURE_BYTES]))
             if kind is None:
-                raise APIError(400, "validation_error", "The image is empty") if not head else not_an_image()
+                raise bad_request("The image is empty") if not head else not_an_image()
         if kind is not None and (len(head) >= next_look or exhausted):
             size = inspection.dimensions(bytes(head), kind)
             next_look *= 2
@@ -113,11 +120,7 @@ async def inspect_upload(chunks: AsyncIterator[bytes]) -> InspectedUpload:
         raise not_an_image()
     width, height = size
     if width * height > inspection.MAX_PIXELS:
-        raise APIError(
-            400,
-            "validation_error",
-            f"The image has {width}x{height} pixels; at most 40 megapixels are accepted",
-        )
+        raise bad_request(f"The image has {width}x{height} pixels; at most 40 megapixels are accepted")
 
     async def everything() -> AsyncIterator[bytes]:
         yield bytes(head)
@@ -174,7 +177,7 @@ async def remove_image(*, db: Database, store: ObjectStore, slot: ImageSlot) -> 
         owner = await slot.for_writing(session)
         image = await _current_image(session, getattr(owner, slot.attribute))
         if image is None:
-            raise APIError(404, "not_found", "There is no image here")
+            raise not_found("There is no image here")
         setattr(owner, slot.attribute, None)
         await session.flush()
         await session.execute(delete(Image).where(Image.id == image.id))
@@ -187,7 +190,7 @@ async def find_image(*, db: Database, slot: ImageSlot) -> Image:
         owner = await slot.for_reading(session)
         image = await _current_image(session, getattr(owner, slot.attribute))
     if image is None:
-        raise APIError(404, "not_found", "There is no image here")
+        raise not_found("There is no image here")
     return image
 
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from quart import Request
 
-from sinpluma_async.errors import APIError, invalid
+from sinpluma_async.errors import APIError, invalid, payload_too_large, unsupported_media_type
 
 FIELD = "image"
 # Room for the multipart framing and any small field sent besides the image.
@@ -19,7 +19,7 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 def too_large(limit: int) -> APIError:
-    return APIError(413, "payload_too_large", f"Images may be at most {limit} bytes")
+    return payload_too_large(f"Images may be at most {limit} bytes")
 
 
 def upload_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
@@ -31,10 +31,8 @@ def upload_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
         if request.content_length is not None and request.content_length > limit:
             raise too_large(limit)
         return _limited(request.body, limit)
-    raise APIError(
-        415,
-        "unsupported_media_type",
-        "Send the image as multipart/form-data (field `image`) or as a raw image body",
+    raise unsupported_media_type(
+        "Send the image as multipart/form-data (field `image`) or as a raw image body"
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sinpluma_async.db import Database, utcnow
-from sinpluma_async.errors import APIError, invalid
+from sinpluma_async.errors import invalid, unauthorized
 from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.genres.models import Genre
 from sinpluma_async.genres.schemas import GenreRead
@@ -89,7 +89,7 @@ async def list_notebooks(
     scope = scope or ("mine" if viewer_id is not None else "public")
     if scope == "mine":
         if viewer_id is None:
-            raise APIError(401, "token_missing", "scope=mine needs a bearer token")
+            raise unauthorized("token_missing", "scope=mine needs a bearer token")
         conditions = [Notebook.author_id == viewer_id]
     else:
         conditions = [notebook_visible_to(None)]

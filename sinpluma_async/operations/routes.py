@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from quart import Blueprint, Response, current_app, jsonify
 from quart_schema import hide, validate_response
 
-from sinpluma_async.errors import RETRY_AFTER_SECONDS, APIError
+from sinpluma_async.errors import service_unavailable
 from sinpluma_async.openapi import problems
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import public
@@ -60,13 +60,7 @@ async def readyz() -> Readiness:
     }
     failing = [name for name, state in checks.items() if state != "ok"]
     if failing:
-        raise APIError(
-            503,
-            "service_unavailable",
-            f"Unavailable: {', '.join(failing)}",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            checks=checks,
-        )
+        raise service_unavailable(f"Unavailable: {', '.join(failing)}", checks=checks)
     return Readiness(checks=checks)
 
 

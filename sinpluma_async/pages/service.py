@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, delete, exists, func, select, update
 
 from sinpluma_async.db import Database, utcnow
-from sinpluma_async.errors import APIError, invalid
+from sinpluma_async.errors import VersionConflictError, forbidden, invalid
 from sinpluma_async.notebooks.models import NOTEBOOKS
 from sinpluma_async.pages import positions, slate
 from sinpluma_async.pages.models import PAGES, Page
@@ -108,7 +108,7 @@ async def get_page(
         page, notebook = await page_for_reading(session, page_id=page_id, viewer_id=viewer_id)
     if mode == "editor":
         if notebook.author_id != viewer_id:
-            raise APIError(403, "forbidden", "Only the author may open a page in editor mode")
+            raise forbidden("Only the author may open a page in editor mode")
         return editor_page(page)
     if not page.published:
         raise page_not_found()
@@ -257,7 +257,7 @@ async def _save_locked(
         now = utcnow()
         page = await page_for_writing(connection, page_id=page_id, viewer_id=viewer_id, now=now)
         if base_version is not None and base_version != page.version:
-            raise version_conflict(page.version)
+            raise VersionConflictError(page.version)
         if position is not None:
             await positions.move(connection, page, position)
         await connection.execute(
@@ -274,16 +274,6 @@ async def _save_locked(
         page.id, page.notebook_id, page.version + 1, page.title if title is None else title, now
     )
     return revision, page.position if position is None else position
-
-
-def version_conflict(current_version: int) -> APIError:
-    return APIError(
-        412,
-        "version_conflict",
-        "The page changed since that version; reload it and save again",
-        headers={"ETag": f'"{current_version}"'},
-        current_version=current_version,
-    )
 
 
 async def set_published(*, db: Database, viewer_id: int, page_id: int, published: bool) -> PageEditor:

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from sinpluma_async.db import Database, utcnow
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import APIError, conflict, not_found
 from sinpluma_async.notebooks.models import Notebook
 from sinpluma_async.notebooks.service import notebook_query, notebook_read
 from sinpluma_async.pagination import PageQuery, Slice
@@ -16,7 +16,7 @@ from sinpluma_async.visibility import notebook_for_reading, notebook_not_found, 
 
 
 def already_following() -> APIError:
-    return APIError(409, "already_following", "You already follow this notebook")
+    return conflict("already_following", "You already follow this notebook")
 
 
 async def list_readings(*, db: Database, reader_id: int, page: PageQuery) -> Slice[ReadingRead]:
@@ -76,4 +76,4 @@ async def unfollow(*, db: Database, reader_id: int, notebook_id: int) -> None:
             delete(Reading).where(Reading.user_id == reader_id, Reading.notebook_id == notebook_id)
         )
         if removed.rowcount == 0:  # type: ignore[attr-defined]
-            raise APIError(404, "not_found", "You do not follow this notebook")
+            raise not_found("You do not follow this notebook")

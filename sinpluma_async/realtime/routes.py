@@ -7,7 +7,7 @@ import json
 from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 
-from sinpluma_async.errors import APIError, ServiceUnavailableError
+from sinpluma_async.errors import ServiceUnavailableError, forbidden
 from sinpluma_async.realtime.connection import CLOSE_UNAUTHORIZED, EditorConnection, authenticate
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import public
@@ -46,7 +46,7 @@ async def autosave() -> None:
     """The editor's autosave channel (see API.md, "Websocket autosave")."""
     runtime = current_runtime()
     if not origin_allowed(runtime.settings.cors_origins):
-        raise APIError(403, "forbidden", "This origin may not open the autosave channel")
+        raise forbidden("This origin may not open the autosave channel")
     await websocket.accept()
     try:
         async with asyncio.timeout(AUTH_SECONDS):

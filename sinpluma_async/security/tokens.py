@@ -9,7 +9,7 @@ from typing import Literal
 
 import jwt
 
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import APIError, unauthorized
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "jti", "sid", "type", "iat", "exp"]
@@ -40,7 +40,7 @@ def new_id() -> str:
 
 
 def token_error(code: str, detail: str) -> APIError:
-    return APIError(401, code, detail)
+    return unauthorized(code, detail)
 
 
 class TokenCodec:

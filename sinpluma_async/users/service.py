@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sinpluma_async.auth.service import revoke_other_sessions
 from sinpluma_async.db import Database, utcnow
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import conflict, forbidden, not_found
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import RevocationStore
 from sinpluma_async.users.models import User
@@ -31,11 +31,11 @@ async def _ensure_available(
         query = query.where(User.id != exclude_user_id)
     taken = (await session.execute(query)).all()
     if username is not None and any(name.lower() == username.lower() for name, _ in taken):
-        raise APIError(409, "username_taken", "That username is already taken")
+        raise conflict("username_taken", "That username is already taken")
     if taken:
         # Usernames are ASCII, so a row that matched by the database's collation but not by
         # name matched by email (collations also fold accents in email addresses).
-        raise APIError(409, "email_taken", "That email address is already registered")
+        raise conflict("email_taken", "That email address is already registered")
 
 
 async def register(*, db: Database, passwords: PasswordHasher, user_create: UserCreate) -> UserPrivate:
@@ -66,7 +66,7 @@ async def get_profile(*, db: Database, username: str, viewer_id: int | None) -> 
     async with db.snapshot() as session:
         row = (await session.execute(profile_query(User.username == username))).one_or_none()
     if row is None:
-        raise APIError(404, "not_found", "No such user")
+        raise not_found("No such user")
     profile = private_profile(row[0], row[1])
     if viewer_id == profile.user_id:
         return profile
@@ -88,11 +88,11 @@ async def update_settings(
     async with db.snapshot() as session:
         user = await session.get(User, user_id)
     if user is None:
-        raise APIError(404, "not_found", "No such user")
+        raise not_found("No such user")
     if "email" in fields or "password" in fields:
         current = changes.current_password or ""
         if not await passwords.verify(current, user.password_hash):
-            raise APIError(403, "invalid_credentials", "current_password is wrong")
+            raise forbidden("current_password is wrong", code="invalid_credentials")
     if fields.get("password") is not None:
         fields["password_hash"] = await passwords.hash(fields.pop("password"))
     try:
@@ -102,7 +102,7 @@ async def update_settings(
             )
             user = await session.get(User, user_id, with_for_update=True)
             if user is None:
-                raise APIError(404, "not_found", "No such user")
+                raise not_found("No such user")
             for name, value in fields.items():
                 setattr(user, name, value)
             user.updated_at = utcnow()
