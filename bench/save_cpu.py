@@ -23,8 +23,8 @@ from autosave_load import documents
 from harness import mysql_admin, mysql_connection, named_processes_cpu
 
 from sinpluma_async.cli import migrate
-from sinpluma_async.db import Database
-from sinpluma_async.pages.service import PageRevision, save_draft
+from sinpluma_async.db.engines import Database
+from sinpluma_async.pages.service import AUTOSAVE_STATEMENTS, PageRevision, save_draft
 
 PAGES = 20
 WARMUP_SAVES = 200
@@ -57,7 +57,7 @@ def seed(database: str) -> tuple[int, list[int]]:
 
 async def measure(url: str, user_id: int, page_ids: list[int], saves: int, mode: str) -> dict[str, Any]:
     contents = [json.loads(document) for document in documents(16)]
-    database = Database(url)
+    database = Database(url, prepared=AUTOSAVE_STATEMENTS)
     revisions: dict[int, PageRevision] = {}
 
     async def save(index: int) -> None:

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from sinpluma_async.config import Settings
-from sinpluma_async.db import create_engine, load_models, managed_by_models
+from sinpluma_async.db.engines import create_engine
+from sinpluma_async.db.schema import load_models, managed_by_models
 
 config = context.config
 target_metadata = load_models()

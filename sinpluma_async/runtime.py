@@ -13,9 +13,10 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from sinpluma_async.config import Settings
-from sinpluma_async.db import Database
+from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.genres.catalog import GenreCatalog
+from sinpluma_async.pages.service import AUTOSAVE_STATEMENTS
 from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus, session_ended_event
 from sinpluma_async.realtime.hub import Hub
 from sinpluma_async.security.passwords import PasswordHasher
@@ -62,7 +63,10 @@ class Runtime:
         return cls(
             settings=settings,
             database=Database(
-                settings.database_url, settings.database_read_url, pool_size=settings.database_pool_size
+                settings.database_url,
+                settings.database_read_url,
+                pool_size=settings.database_pool_size,
+                prepared=AUTOSAVE_STATEMENTS,
             ),
             redis=redis,
             revocations=revocations,

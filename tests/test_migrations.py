@@ -6,7 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from sinpluma_async.db import create_engine, load_models, managed_by_models
+from sinpluma_async.db.engines import create_engine
+from sinpluma_async.db.schema import load_models, managed_by_models
 from tests.support import SEEDED_GENRES
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-import sinpluma_async.db
+import sinpluma_async.db.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("etag", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sinpluma_async.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_images")),
         sa.UniqueConstraint("object_key", name=op.f("uq_images_object_key")),
         mysql_charset="utf8mb4",
@@ -80,8 +80,8 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=60), nullable=True),
         sa.Column("bio", sa.String(length=500), nullable=False),
         sa.Column("avatar_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("created_at", sinpluma_async.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", sinpluma_async.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["avatar_id"], ["images.id"], name=op.f("fk_users_avatar_id_images"), ondelete="SET NULL"
         ),
@@ -97,10 +97,10 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("refresh_jti", sa.String(length=32), nullable=False),
-        sa.Column("created_at", sinpluma_async.db.UTCDateTime(), nullable=False),
-        sa.Column("refreshed_at", sinpluma_async.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", sinpluma_async.db.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", sinpluma_async.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
+        sa.Column("refreshed_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", sinpluma_async.db.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_auth_sessions_user_id_users"), ondelete="CASCADE"
         ),
@@ -123,9 +123,9 @@ def upgrade() -> None:
         sa.Column("resume", sa.String(length=2000), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("cover_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("created_at", sinpluma_async.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", sinpluma_async.db.UTCDateTime(), nullable=False),
-        sa.Column("published_at", sinpluma_async.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
+        sa.Column("published_at", sinpluma_async.db.types.UTCDateTime(), nullable=True),
         sa.CheckConstraint("status IN ('draft', 'published')", name=op.f("ck_notebooks_status")),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_notebooks_author_id_users"), ondelete="CASCADE"
@@ -167,9 +167,9 @@ def upgrade() -> None:
             sa.Text().with_variant(mysql.MEDIUMTEXT(), "mariadb").with_variant(mysql.MEDIUMTEXT(), "mysql"),
             nullable=True,
         ),
-        sa.Column("published_at", sinpluma_async.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", sinpluma_async.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", sinpluma_async.db.UTCDateTime(), nullable=False),
+        sa.Column("published_at", sinpluma_async.db.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["notebook_id"], ["notebooks.id"], name=op.f("fk_pages_notebook_id_notebooks"), ondelete="CASCADE"
         ),
@@ -183,7 +183,7 @@ def upgrade() -> None:
         "readings",
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("notebook_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("followed_at", sinpluma_async.db.UTCDateTime(), nullable=False),
+        sa.Column("followed_at", sinpluma_async.db.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["notebook_id"],
             ["notebooks.id"],

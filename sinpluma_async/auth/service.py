@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sinpluma_async.auth.models import AuthSession
 from sinpluma_async.auth.schemas import LoginRequest, LoginResponse, TokenPair
-from sinpluma_async.db import Database, utcnow
+from sinpluma_async.db.engines import Database
+from sinpluma_async.db.types import utcnow
 from sinpluma_async.errors import unauthorized
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import RevocationStore, revocation_ttl

@@ -7,7 +7,7 @@ import hashlib
 
 from sqlalchemy import select
 
-from sinpluma_async.db import Database
+from sinpluma_async.db.engines import Database
 from sinpluma_async.genres.models import Genre
 from sinpluma_async.genres.schemas import GenreList, GenreRead
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sinpluma_async.db import MYSQL_TABLE_OPTIONS, Base
+from sinpluma_async.db.schema import MYSQL_TABLE_OPTIONS, Base
 
 
 class Genre(Base):

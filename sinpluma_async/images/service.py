@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sinpluma_async.db import Database
+from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import (
     APIError,
     bad_request,

@@ -7,7 +7,8 @@ from typing import cast
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sinpluma_async.db import MYSQL_TABLE_OPTIONS, Base, IdType, UTCDateTime, utcnow
+from sinpluma_async.db.schema import MYSQL_TABLE_OPTIONS, Base
+from sinpluma_async.db.types import IdType, UTCDateTime, utcnow
 
 
 class NotebookStatus(StrEnum):

@@ -8,7 +8,8 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sinpluma_async.db import Database, utcnow
+from sinpluma_async.db.engines import Database
+from sinpluma_async.db.types import utcnow
 from sinpluma_async.errors import invalid, unauthorized
 from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.genres.models import Genre

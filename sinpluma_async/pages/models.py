@@ -6,7 +6,8 @@ from typing import cast
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sinpluma_async.db import MYSQL_TABLE_OPTIONS, Base, IdType, LongText, UTCDateTime, utcnow
+from sinpluma_async.db.schema import MYSQL_TABLE_OPTIONS, Base
+from sinpluma_async.db.types import IdType, LongText, UTCDateTime, utcnow
 
 
 class Page(Base):

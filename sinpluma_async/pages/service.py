@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from sqlalchemy import bindparam, delete, exists, func, select, update
 
-from sinpluma_async.db import Database, utcnow
+from sinpluma_async.db.engines import Database
+from sinpluma_async.db.types import utcnow
 from sinpluma_async.errors import VersionConflictError, forbidden, invalid
 from sinpluma_async.notebooks.models import NOTEBOOKS
 from sinpluma_async.pages import positions, slate
@@ -133,6 +134,8 @@ _SAVE_DRAFT_AT_REVISION = _SAVE_DRAFT.where(
     PAGES.c.version == bindparam("revision"),
     exists().where(NOTEBOOKS.c.id == bindparam("of_notebook"), written_by("viewer_id")),
 )
+# What `_save_from` runs in `statements_transaction`: the database prepares them when it is built.
+AUTOSAVE_STATEMENTS = (TOUCH_NOTEBOOK, _SAVE_DRAFT_AT_REVISION)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sinpluma_async.db import MYSQL_TABLE_OPTIONS, Base, IdType, UTCDateTime, utcnow
+from sinpluma_async.db.schema import MYSQL_TABLE_OPTIONS, Base
+from sinpluma_async.db.types import IdType, UTCDateTime, utcnow
 
 
 class Reading(Base):

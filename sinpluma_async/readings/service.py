@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from sinpluma_async.db import Database, utcnow
+from sinpluma_async.db.engines import Database
+from sinpluma_async.db.types import utcnow
 from sinpluma_async.errors import APIError, conflict, not_found
 from sinpluma_async.notebooks.models import Notebook
 from sinpluma_async.notebooks.service import notebook_query, notebook_read

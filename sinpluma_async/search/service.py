@@ -29,7 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sinpluma_async.db import Database
+from sinpluma_async.db.dialects import is_mysql
+from sinpluma_async.db.engines import Database
 from sinpluma_async.notebooks.models import Notebook
 from sinpluma_async.pages.models import Page
 from sinpluma_async.pagination import PageQuery, Slice
@@ -166,9 +167,7 @@ def ranking(dialect: str, source: Source, query: str) -> Ranking:
     terms = words(query)
     if not terms:
         return _like_ranking(source, [query])
-    return (
-        _mysql_ranking(source, terms) if dialect in ("mysql", "mariadb") else _sqlite_ranking(source, terms)
-    )
+    return _mysql_ranking(source, terms) if is_mysql(dialect) else _sqlite_ranking(source, terms)
 
 
 async def _search_source(

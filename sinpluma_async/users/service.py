@@ -7,7 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sinpluma_async.auth.service import revoke_other_sessions
-from sinpluma_async.db import Database, utcnow
+from sinpluma_async.db.engines import Database
+from sinpluma_async.db.types import utcnow
 from sinpluma_async.errors import conflict, forbidden, not_found
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import RevocationStore

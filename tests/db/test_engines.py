@@ -1,25 +1,14 @@
 from __future__ import annotations
 
-import random
-
 import pytest
-from pymysql.converters import escape_string
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sinpluma_async.db import escape_mysql_string, utcnow
+from sinpluma_async.db.engines import Database
+from sinpluma_async.db.statements import UnpreparedStatementError
+from sinpluma_async.db.types import utcnow
 from sinpluma_async.pages.models import PAGES
 from tests.support import create_notebook, create_page
-
-ALPHABET = "\x00\n\r\x1a\"'\\ abc%_áñ€詩📚"
-
-
-def test_mysql_escaping_writes_what_pymysql_writes():
-    rng = random.Random(5)
-    samples = [chr(code) for code in range(0x250)]
-    samples += ["".join(rng.choices(ALPHABET, k=rng.randint(0, 40))) for _ in range(2000)]
-    for sample in samples:
-        assert escape_mysql_string(sample) == escape_string(sample), repr(sample)
 
 
 async def _page_row(database, page_id):
@@ -38,10 +27,19 @@ _RETITLE = (
 _MOVE = update(PAGES).where(PAGES.c.id == bindparam("page_id")).values(position=bindparam("to"))
 
 
-async def test_prepared_statements_commit_together_with_their_row_counts(app, client, writer):
+@pytest.fixture
+async def database(settings):
+    """A database of the app's backend, built with this module's statements prepared."""
+    prepared = Database(
+        settings.database_url, pool_size=settings.database_pool_size, prepared=(_RETITLE, _MOVE)
+    )
+    yield prepared
+    await prepared.dispose()
+
+
+async def test_prepared_statements_commit_together_with_their_row_counts(client, writer, database):
     notebook = await create_notebook(client, writer)
     page = await create_page(client, writer, notebook["notebook_id"], title="Uno")
-    database = app.extensions["sinpluma"].database
     now = utcnow()
     async with database.statements_transaction() as run:
         assert await run(_RETITLE, {"page_id": page["page_id"], "new_title": "Dos", "now": now}) == 1
@@ -51,12 +49,11 @@ async def test_prepared_statements_commit_together_with_their_row_counts(app, cl
 
 
 async def test_prepared_statements_roll_back_on_any_error_and_the_connection_stays_usable(
-    app, client, writer
+    client, writer, database
 ):
     notebook = await create_notebook(client, writer)
     first = await create_page(client, writer, notebook["notebook_id"], title="Uno")
     second = await create_page(client, writer, notebook["notebook_id"], title="Dos")
-    database = app.extensions["sinpluma"].database
     now = utcnow()
     with pytest.raises(RuntimeError):
         async with database.statements_transaction() as run:
@@ -73,3 +70,16 @@ async def test_prepared_statements_roll_back_on_any_error_and_the_connection_sta
             assert await run(_RETITLE, {"page_id": second["page_id"], "new_title": "Tres", "now": now}) == 1
     assert (await _page_row(database, first["page_id"])).title == "Uno"
     assert (await _page_row(database, second["page_id"])).title == "Tres"
+
+
+async def test_a_statement_the_database_was_not_built_with_is_refused(client, writer, settings):
+    notebook = await create_notebook(client, writer)
+    page = await create_page(client, writer, notebook["notebook_id"], title="Uno")
+    database = Database(settings.database_url, prepared=(_MOVE,))
+    try:
+        with pytest.raises(UnpreparedStatementError, match="prepared"):
+            async with database.statements_transaction() as run:
+                await run(_RETITLE, {"page_id": page["page_id"], "new_title": "Dos", "now": utcnow()})
+        assert (await _page_row(database, page["page_id"])).title == "Uno"
+    finally:
+        await database.dispose()
