@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,18 +19,13 @@ from typing import Any
 import httpx
 import pymysql
 import redis
+from servers import LiveServer, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 REDIS_URL = f"redis://{HOST}:6379/0"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def process_tree_cpu(root: int) -> float:
@@ -115,14 +109,20 @@ def latency_summary(latencies_ms: list[float]) -> dict[str, float]:
 
 @dataclass
 class Server:
-    """A running server: its URL, process and environment."""
+    """A running server: its process, environment and throwaway database."""
 
-    url: str
-    process: subprocess.Popen[bytes]
+    live: LiveServer
     env: dict[str, str]
     redis_prefix: str
-    log: Path
     database: str | None
+
+    @property
+    def url(self) -> str:
+        return self.live.url
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.live.process
 
     def cpu(self) -> float:
         return process_tree_cpu(self.process.pid)
@@ -136,8 +136,7 @@ def running_server(
     # SIGTERM to the benchmark should still stop the server and drop the database below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="sinpluma-bench-") as tmp:
-        environment = {name: value for name, value in os.environ.items() if not name.startswith("SINPLUMA_")}
-        environment |= {
+        settings = {
             "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
             "SINPLUMA_OBJECT_DIR": f"{tmp}/objects",
         }
@@ -145,49 +144,24 @@ def running_server(
         prefix = f"sinpluma-bench-{run_id}:"
         database = None if backend == "sqlite" else f"sinpluma_bench_{run_id}"
         if database is None:
-            environment["SINPLUMA_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            settings["SINPLUMA_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp}/bench.db"
         else:
             mysql_admin(f"CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-            environment["SINPLUMA_DATABASE_URL"] = (
+            settings["SINPLUMA_DATABASE_URL"] = (
                 f"mysql+aiomysql://root@{HOST}:3306/{database}?charset=utf8mb4"
             )
-            environment["SINPLUMA_REDIS_URL"] = REDIS_URL
-            environment["SINPLUMA_REDIS_KEY_PREFIX"] = prefix
-        environment |= env or {}
-        log = Path(tmp) / "server.log"
-        process: subprocess.Popen[bytes] | None = None
+            settings["SINPLUMA_REDIS_URL"] = REDIS_URL
+            settings["SINPLUMA_REDIS_KEY_PREFIX"] = prefix
+        settings |= env or {}
         try:
-            migrate = subprocess.run(
-                [str(Path(PYTHON).parent / "sinpluma"), "migrate"],
-                cwd=ROOT,
-                env=environment,
-                capture_output=True,
-                timeout=120,
-                check=False,
-            )
-            if migrate.returncode != 0:
-                raise RuntimeError(f"sinpluma migrate failed:\n{migrate.stderr.decode()[-4000:]}")
-            port = free_port()
-            # `--access-logfile=` (empty) turns off the access log that hypercorn.toml sends to stdout.
-            flags = f"--config hypercorn.toml --bind {HOST}:{port} --workers {workers} --access-logfile="
-            with log.open("wb") as sink:
-                command = [PYTHON, "-m", "hypercorn", *flags.split(), "sinpluma_async.asgi:app"]
-                process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=sink, stderr=sink)
-            server = Server(f"http://{HOST}:{port}", process, environment, prefix, log, database)
-            wait_healthy(server)
-            yield server
-        except Exception:
-            if log.exists():
-                print(f"--- server log (tail) ---\n{log.read_text()[-4000:]}", file=sys.stderr)
-            raise
-        finally:
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+            migrate(settings)
+            with LiveServer(settings, workers=workers) as live:
                 try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                    yield Server(live, server_environment(settings), prefix, database)
+                except Exception:
+                    print(f"--- server log (tail) ---\n{live.log()[-4000:]}", file=sys.stderr)
+                    raise
+        finally:
             if database is not None:
                 client = redis.Redis.from_url(REDIS_URL)
                 for key in client.scan_iter(match=f"{prefix}*", count=1000):
@@ -196,17 +170,18 @@ def running_server(
                 mysql_admin(f"DROP DATABASE IF EXISTS {database}")
 
 
-def wait_healthy(server: Server) -> None:
-    for _ in range(300):
-        if server.process.poll() is not None:
-            raise RuntimeError(f"server exited with status {server.process.returncode}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server not healthy after 30 s")
+def migrate(settings: Mapping[str, str]) -> None:
+    """`sinpluma migrate` with the server's settings."""
+    migration = subprocess.run(
+        [str(Path(PYTHON).parent / "sinpluma"), "migrate"],
+        cwd=ROOT,
+        env=server_environment(settings),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    if migration.returncode != 0:
+        raise RuntimeError(f"sinpluma migrate failed:\n{migration.stderr.decode()[-4000:]}")
 
 
 async def timed(

@@ -15,16 +15,17 @@ import json
 import multiprocessing
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import PYTHON, expect, free_port, latency_summary, running_server
+from harness import expect, latency_summary, running_server
 from PIL import Image
+from servers import MotoServer
 
 CHUNK = 64 * 1024
 ENV_OVERRIDES = [
@@ -153,31 +154,18 @@ def main() -> int:
     )
     args = parser.parse_args()
     env = {"SINPLUMA_MAX_IMAGE_BYTES": str(args.size_mib * 1024 * 1024)}
-    moto: subprocess.Popen[bytes] | None = None
-    if args.storage == "s3":
-        port = free_port()
-        command = [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-        moto = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        env |= {
-            "SINPLUMA_S3_ENDPOINT": f"127.0.0.1:{port}",
-            "SINPLUMA_S3_ACCESS_KEY": "bench-access-key",
-            "SINPLUMA_S3_SECRET_KEY": "bench-secret-key",
-            "SINPLUMA_S3_BUCKET": "bench",
-        }
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-    try:
-        with running_server("sqlite", env=env) as server:
-            result = asyncio.run(bench(server.url, server.process.pid, args))
-            result["server_cpu_s"] = server.cpu()
-    finally:
-        if moto is not None:
-            moto.terminate()
-            moto.wait(timeout=10)
+    with ExitStack() as stack:
+        if args.storage == "s3":
+            moto = stack.enter_context(MotoServer())
+            env |= {
+                "SINPLUMA_S3_ENDPOINT": f"127.0.0.1:{moto.port}",
+                "SINPLUMA_S3_ACCESS_KEY": "bench-access-key",
+                "SINPLUMA_S3_SECRET_KEY": "bench-secret-key",
+                "SINPLUMA_S3_BUCKET": "bench",
+            }
+        server = stack.enter_context(running_server("sqlite", env=env))
+        result = asyncio.run(bench(server.url, server.process.pid, args))
+        result["server_cpu_s"] = server.cpu()
     print(
         f"{result['uploads']} x {result['size_mib']} MiB to {result['storage']} storage in "
         f"{result['all_uploads_s']:.2f} s: server RSS idle {result['idle_rss_mib']:.1f} MiB, "

@@ -25,12 +25,28 @@ from quart.typing import TestClientProtocol
 from sinpluma_async import create_app
 from sinpluma_async.cli import migrate
 from sinpluma_async.config import Settings
-from tests.live import LiveServer, free_port, server_pair, service_environment
+from sinpluma_async.db import load_models
+from tests.live import LiveServer, free_port, server_pair, service_environment, still_running
 from tests.support import Account, make_account
 
 MARIADB_SERVER_URL = os.environ.get("TEST_MARIADB_URL", "mysql+aiomysql://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-DATA_TABLES = ("readings", "pages", "notebooks", "auth_sessions", "users", "images")
+# The migrations fill these, and the tests only read them.
+SEEDED_TABLES = frozenset({"genres"})
+# Children before parents, so that deleting their rows in this order respects the foreign keys.
+DATA_TABLES = tuple(
+    table.name for table in reversed(load_models().sorted_tables) if table.name not in SEEDED_TABLES
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_server_outlives_the_suite() -> Iterator[None]:
+    """Fails the run when a live server it started still has a process at its end, and kills it."""
+    yield
+    survivors = still_running()
+    for server in survivors:
+        server.kill()
+    assert not survivors, f"server processes outlived the suite: {[server.url for server in survivors]}"
 
 
 def service_missing(name: str, error: Exception) -> None:

@@ -1,29 +1,25 @@
-"""Real Hypercorn processes for tests that need a live server or several of them."""
+"""The live servers the tests start: their environment, and two processes of one service.
+
+Starting, readiness and stopping live in bench/servers.py, which the benchmarks share.
+"""
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
-import httpx
+from bench.servers import LiveServer, free_port, still_running
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-STARTUP_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+__all__ = [
+    "LiveServer",
+    "free_port",
+    "s3_environment",
+    "server_pair",
+    "service_environment",
+    "still_running",
+]
 
 
 def s3_environment(endpoint: str, *, bucket: str) -> dict[str, str]:
@@ -54,72 +50,5 @@ def service_environment(*, mariadb_url: str, redis_url: str, s3_endpoint: str) -
 @contextmanager
 def server_pair(environment: Mapping[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
     """Two processes of one service: same database, Redis, storage and secret."""
-    first = LiveServer(environment)
-    try:
-        second = LiveServer(environment)
-    except Exception:
-        first.stop()
-        raise
-    try:
+    with LiveServer(environment) as first, LiveServer(environment) as second:
         yield first, second
-    finally:
-        first.stop()
-        second.stop()
-
-
-class LiveServer:
-    """One `hypercorn --config hypercorn.toml` process on a free loopback port."""
-
-    def __init__(self, environment: Mapping[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = tempfile.NamedTemporaryFile(prefix="hypercorn-", suffix=".log", delete=False)  # noqa: SIM115
-        env = {key: value for key, value in os.environ.items() if not key.startswith("SINPLUMA_")}
-        env.update(environment)
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hypercorn",
-                "--config",
-                str(PROJECT_ROOT / "hypercorn.toml"),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--access-logfile",
-                "-",
-                "sinpluma_async.asgi:app",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-        )
-        self._wait_until_healthy()
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
-
-    def log(self) -> str:
-        return Path(self._log.name).read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        Path(self._log.name).unlink(missing_ok=True)

@@ -1,8 +1,9 @@
-"""Helpers the tests share: accounts and problem+json assertions."""
+"""Helpers the tests share: accounts, problem+json assertions, and waiting for a server's state."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,8 @@ from quart.typing import TestClientProtocol
 from sqlalchemy import event
 
 PASSWORD = "correct horse battery"
+WAIT_SECONDS = 10
+CHECK_EVERY_SECONDS = 0.01
 SEEDED_GENRES = [
     "Acción y aventura",
     "Antologías",
@@ -23,6 +26,20 @@ SEEDED_GENRES = [
     "Teatro",
     "Terror",
 ]
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Return as soon as `condition` holds; fail if it does not within WAIT_SECONDS.
+
+    For a state that only a server can report (a Redis subscriber, a transaction waiting for a
+    row lock): no event says when it begins, so it is asked for every few milliseconds.
+    """
+    try:
+        async with asyncio.timeout(WAIT_SECONDS):
+            while not await condition():  # noqa: ASYNC110 - nothing to await but the server's answer
+                await asyncio.sleep(CHECK_EVERY_SECONDS)
+    except TimeoutError:
+        raise AssertionError(f"{condition.__name__} did not hold within {WAIT_SECONDS} s") from None
 
 
 @contextmanager

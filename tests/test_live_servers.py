@@ -1,10 +1,15 @@
-"""Two Hypercorn processes sharing MariaDB and Redis behave as one service."""
+"""Live Hypercorn processes: two sharing MariaDB and Redis behave as one service, and stopping
+one leaves none of its processes behind."""
 
 from __future__ import annotations
 
+import os
+import signal
 import uuid
+from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.live import LiveServer
 from tests.support import PASSWORD
@@ -48,3 +53,31 @@ def test_refresh_token_rotated_on_one_process_is_reuse_on_the_other(live_servers
     assert reuse.status_code == 401 and reuse.json()["code"] == "token_revoked"
     fresh = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
     assert httpx.put(f"{first.url}/user/settings", headers=fresh, json={}).status_code == 401
+
+
+def processes_of_session(session: int) -> list[int]:
+    """Processes of the session, as /proc lists them, leaving out zombies."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        # After the command name: state(3) ppid(4) pgrp(5) session(6), 1-based as in proc(5).
+        if int(fields[3]) == session and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes through /proc")
+def test_stopping_a_server_whose_master_was_killed_stops_its_workers(live_environment):
+    server = LiveServer(live_environment)
+    session = server.process.pid
+    os.kill(session, signal.SIGKILL)
+    server.process.wait(timeout=10)
+    assert processes_of_session(session) != []  # the worker does not notice
+    server.stop()
+    assert processes_of_session(session) == []
+    assert not server.running

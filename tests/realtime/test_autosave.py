@@ -11,10 +11,10 @@ import pytest
 from quart.testing.connections import WebsocketDisconnectError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sinpluma_async.realtime import connection, routes
-from tests.support import create_notebook, create_page, login, make_account, slate
+from tests.support import create_notebook, create_page, login, make_account, slate, wait_until
 
 TIMEOUT = 10
 
@@ -360,6 +360,19 @@ async def test_socket_saves_alongside_moves_deletes_and_publishing_never_deadloc
         assert (await editor_page(client, writer, page_id))["content"] == slate("1")
 
 
+async def waiting_for_a_row_lock(engine: AsyncEngine) -> bool:
+    """Whether a transaction on the engine's database waits for a row lock, as InnoDB reports it."""
+    async with engine.connect() as connection:
+        waiting = await connection.execute(
+            text(
+                "SELECT COUNT(*) FROM information_schema.innodb_trx AS trx"
+                " JOIN information_schema.processlist AS process ON process.id = trx.trx_mysql_thread_id"
+                " WHERE trx.trx_state = 'LOCK WAIT' AND process.db = DATABASE()"
+            )
+        )
+        return bool(waiting.scalar_one())
+
+
 @pytest.mark.parametrize("backend", ["mariadb"], indirect=True)  # SQLite locks the whole database
 async def test_a_socket_save_locks_the_notebook_before_the_page(client, writer, page, backend):
     # Every page write takes its notebook's row lock first; the order is what keeps saves,
@@ -374,7 +387,7 @@ async def test_a_socket_save_locks_the_notebook_before_the_page(client, writer, 
                     await holder.execute(text(f"SELECT id FROM pages WHERE id = {page_id} FOR UPDATE"))
                     message = {"type": "save", "page_id": page_id, "client_seq": seq, "content": slate("a")}
                     await send(socket, message)
-                    await asyncio.sleep(0.3)
+                    await wait_until(lambda: waiting_for_a_row_lock(engine))
                     async with engine.connect() as probe:
                         with pytest.raises(OperationalError):
                             await probe.execute(

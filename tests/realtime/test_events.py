@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
 from sinpluma_async.realtime.events import MAX_QUEUED_EVENTS, RedisEventBus
 from sinpluma_async.runtime import connect_redis
+from tests.support import wait_until
 
 
 async def nothing() -> None:
@@ -39,10 +41,11 @@ async def test_published_events_all_reach_the_listener_in_order(redis_url, count
             delivered.set()
 
     listener = asyncio.create_task(bus.run(deliver, nothing))
-    for _ in range(50):
-        if await redis.pubsub_numsub(bus.channel) != [(bus.channel.encode(), 0)]:
-            break
-        await asyncio.sleep(0.05)
+
+    async def subscribed() -> bool:
+        return await redis.pubsub_numsub(bus.channel) != [(bus.channel.encode(), 0)]
+
+    await wait_until(subscribed)
     for page_id in range(count):
         await bus.publish({"kind": "page.updated", "page_id": page_id})
     await asyncio.wait_for(delivered.wait(), 5)
@@ -69,10 +72,26 @@ async def test_events_queued_when_stopping_are_still_published(redis_url):
     assert len(heard) == 20
 
 
+class Heard(logging.Handler):
+    """Sets its event when a record with this message is logged."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+        self.event = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == self.message:
+            self.event.set()
+
+
 async def test_a_full_queue_is_reported_once_with_the_number_of_events_dropped(caplog):
     # A Redis that accepts the connection and never answers: the first batch hangs until the
     # client's timeout, and everything published meanwhile queues behind it.
+    connected = asyncio.Event()
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connected.set()
         await reader.read(-1)
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
@@ -80,7 +99,7 @@ async def test_a_full_queue_is_reported_once_with_the_number_of_events_dropped(c
     redis = connect_redis(f"redis://127.0.0.1:{port}/0")
     bus = RedisEventBus(redis, "sinpluma:test:events-full")
     await bus.publish({"kind": "page.updated", "page_id": 0})
-    await asyncio.sleep(0.1)  # that one is in flight
+    await connected.wait()  # that one is in flight: the publisher took it before connecting
     for page_id in range(1, MAX_QUEUED_EVENTS + 51):
         await bus.publish({"kind": "page.updated", "page_id": page_id})
 
@@ -88,10 +107,12 @@ async def test_a_full_queue_is_reported_once_with_the_number_of_events_dropped(c
         return [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
 
     dropped = "50 events were dropped while the event queue was full"
-    for _ in range(100):  # the hanging batch gives up after the client's timeout
-        if dropped in warnings():
-            break
-        await asyncio.sleep(0.1)
+    heard = Heard(dropped)
+    logging.getLogger().addHandler(heard)
+    try:  # the hanging batch gives up after the client's timeout
+        await asyncio.wait_for(heard.event.wait(), 10)
+    finally:
+        logging.getLogger().removeHandler(heard)
     await bus.stop()
     server.close()
     await redis.aclose()

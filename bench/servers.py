@@ -1,0 +1,181 @@
+"""Live servers for the tests and the benchmarks: Hypercorn processes of the service, moto's S3.
+
+A server runs in a session of its own, and every process it starts (Hypercorn's workers,
+multiprocessing's resource tracker) inherits its output. Stopping it therefore reaches them all,
+even after its first process was killed on its own, and the end of that output is the event that
+says they are all gone. It is ready once it prints that it is listening.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+STARTUP_SECONDS = 30
+STOP_SECONDS = 20
+# Hypercorn and moto's Werkzeug both print this once their socket accepts connections.
+LISTENING = b"Running on http://"
+KEPT_LOG_LINES = 500
+
+_started: list[ServerProcess] = []
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def server_environment(settings: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with `settings` as its only SINPLUMA_* variables."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("SINPLUMA_")}
+    return inherited | dict(settings)
+
+
+def still_running() -> list[ServerProcess]:
+    """Every server started by this process that has a process left."""
+    return [server for server in _started if server.running]
+
+
+class ServerProcess:
+    """A server command on a loopback port, started and stopped together with all its processes."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        port: int,
+        environment: Mapping[str, str] | None = None,
+        health_path: str | None = None,
+    ) -> None:
+        self.port = port
+        self.url = f"http://{HOST}:{port}"
+        self._log: deque[str] = deque(maxlen=KEPT_LOG_LINES)
+        self._listening = threading.Event()
+        self._output_ended = threading.Event()
+        self.process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=None if environment is None else dict(environment),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        _started.append(self)
+        threading.Thread(target=self._read_output, name=f"server-{port}-output", daemon=True).start()
+        try:
+            self._wait_until_ready(health_path)
+        except BaseException:
+            self.stop()
+            raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether any process of the server is left: each one holds its output open."""
+        return not self._output_ended.is_set()
+
+    def log(self) -> str:
+        """The last lines the server printed, standard output and error together."""
+        return "".join(self._log)
+
+    def stop(self) -> None:
+        """SIGTERM, as a supervisor stops a service; then the same to whatever is left of it (workers
+        whose master was killed), and SIGKILL to what is still there after STOP_SECONDS."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(STOP_SECONDS)
+        for signal_number in (signal.SIGTERM, signal.SIGKILL):
+            self._signal_all(signal_number)
+            if self._output_ended.wait(STOP_SECONDS):
+                break
+        self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the server at once."""
+        self._signal_all(signal.SIGKILL)
+        self.process.wait()
+        self._output_ended.wait(STOP_SECONDS)
+
+    def _signal_all(self, signal_number: int) -> None:
+        # Only while a process still holds the output: until then the session, and so its id
+        # (the first process's pid), cannot belong to anything else.
+        if self.running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal_number)
+
+    def _read_output(self) -> None:
+        # Read as it comes, so that a server writing a lot never blocks on a full pipe.
+        assert self.process.stdout is not None
+        with self.process.stdout as output:
+            for line in output:
+                self._log.append(line.decode(errors="replace"))
+                if LISTENING in line:
+                    self._listening.set()
+        self._output_ended.set()
+        self._listening.set()
+
+    def _wait_until_ready(self, health_path: str | None) -> None:
+        listening = self._listening.wait(STARTUP_SECONDS)
+        if not self.running:
+            raise RuntimeError(f"server exited with {self.process.wait()}:\n{self.log()}")
+        if not listening:
+            raise RuntimeError(f"server not listening after {STARTUP_SECONDS} s:\n{self.log()}")
+        if health_path is not None:
+            try:
+                status = httpx.get(f"{self.url}{health_path}", timeout=STARTUP_SECONDS).status_code
+            except httpx.TransportError as error:
+                raise RuntimeError(f"{health_path} failed: {error!r}\n{self.log()}") from error
+            if status != 200:
+                raise RuntimeError(f"{health_path} answered {status}:\n{self.log()}")
+
+
+class LiveServer(ServerProcess):
+    """`hypercorn --config hypercorn.toml` serving the service on a free port, its SINPLUMA_*
+    variables all from `settings` (none inherited from this process)."""
+
+    def __init__(self, settings: Mapping[str, str], *, workers: int | None = None) -> None:
+        port = free_port()
+        flags = ["--config", "hypercorn.toml", "--bind", f"{HOST}:{port}"]
+        if workers is not None:
+            flags += ["--workers", str(workers)]
+        # An empty --access-logfile turns off the access log that hypercorn.toml sends to stdout.
+        flags.append("--access-logfile=")
+        super().__init__(
+            [sys.executable, "-m", "hypercorn", *flags, "sinpluma_async.asgi:app"],
+            port=port,
+            environment=server_environment(settings),
+            health_path="/healthz",
+        )
+
+
+class MotoServer(ServerProcess):
+    """moto's S3-compatible server, in a process of its own."""
+
+    def __init__(self) -> None:
+        port = free_port()
+        super().__init__([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], port=port)
