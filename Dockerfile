@@ -11,14 +11,15 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venv/bin:$PATH
 WORKDIR /app
 RUN python -m venv /opt/venv
 
-# Dependencies come from pyproject.toml alone, so a code change reuses this layer.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
-        > /tmp/requirements.txt \
-    && pip install --no-cache-dir -r /tmp/requirements.txt
+# Dependencies come from the run lock alone, each checked against its hashes, so a code change
+# reuses this layer. The lock holds setuptools too: the project is then built without isolation
+# and without its dependencies, so nothing unhashed is fetched.
+COPY requirements/run.lock requirements/
+RUN pip install --no-cache-dir --require-hashes -r requirements/run.lock
 
+COPY pyproject.toml ./
 COPY sinpluma_async/ sinpluma_async/
-RUN pip install --no-cache-dir --no-deps --editable . && pip check
+RUN pip install --no-cache-dir --no-deps --no-build-isolation --editable . && pip check
 
 
 FROM python:3.11-slim-bookworm

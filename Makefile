@@ -1,21 +1,32 @@
-# `make run` serves on embedded defaults; `make test` runs the whole suite.
+# `make run` serves on embedded defaults; `make test` runs the whole suite; `make lock` updates
+# requirements/*.lock, which every install (these targets, .ci/run, the Dockerfile) comes from.
 PYTHON ?= python3
 VENV ?= .venv
 BIND ?= 127.0.0.1:8000
 BIN := $(VENV)/bin
+# Dependencies come only from the lock, each checked against its hashes; the project itself is
+# then installed without its dependencies and built with the locked setuptools, so nothing
+# unhashed is fetched.
+INSTALL_LOCK := $(BIN)/python -m pip install --quiet --require-hashes -r
+INSTALL_PROJECT := $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+# The locks are for CPython 3.11 on Linux x86_64 (the Docker image and CI), wherever they are made.
+# `make lock` keeps every pin it can; `make lock UPGRADE=1` moves each to its newest allowed version.
+COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock" \
+	$(if $(UPGRADE),--upgrade) pyproject.toml requirements/build.in
 
-.PHONY: run test lint migrate bench clean
+.PHONY: run test lint lock migrate bench clean
 
-$(VENV)/.installed-run: pyproject.toml
+$(VENV)/.installed-run: requirements/run.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(INSTALL_LOCK) requirements/run.lock
+	$(INSTALL_PROJECT)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml
+$(VENV)/.installed-test: requirements/test.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(INSTALL_LOCK) requirements/test.lock
+	$(INSTALL_PROJECT)
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
@@ -31,6 +42,11 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/pytest
+
+# The test lock is constrained by the run lock, so both install the same version of every package.
+lock: $(VENV)/.installed-test
+	$(COMPILE) -o requirements/run.lock
+	$(COMPILE) --extra test --constraints requirements/run.lock -o requirements/test.lock
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,13 +1,18 @@
-"""The Dockerfile passes hadolint and docker-compose.yml passes `docker compose config`, no engine needed."""
+"""The Dockerfile passes hadolint and docker-compose.yml passes `docker compose config`, no engine
+needed; every install comes from requirements/*.lock, pinned with hashes and true to pyproject.toml."""
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {
@@ -69,3 +74,89 @@ def test_compose_refuses_to_run_without_each_secret(tmp_path: Path, missing: str
     result = _compose_config({name: value for name, value in SECRETS.items() if name != missing}, tmp_path)
     assert result.returncode != 0, result.stdout + result.stderr
     assert f"required variable {missing} is missing" in result.stderr, result.stderr
+
+
+LOCKS = {"run": ROOT / "requirements" / "run.lock", "test": ROOT / "requirements" / "test.lock"}
+LOCKED_PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+) \\$")
+
+
+def _locked(lock: Path) -> dict[str, tuple[str, int]]:
+    """Each locked package's version and number of hashes, by normalised name."""
+    pins: dict[str, tuple[str, int]] = {}
+    name = None
+    for line in lock.read_text().splitlines():
+        if line.startswith(" ") and name is not None:
+            if line.strip().startswith("--hash=sha256:"):
+                version, hashes = pins[name]
+                pins[name] = (version, hashes + 1)
+        elif line and not line.startswith("#"):
+            match = LOCKED_PIN.match(line)
+            assert match, f"{lock.name}: not a pinned requirement with hashes: {line!r}"
+            name = canonicalize_name(match["name"])
+            pins[name] = (match["version"], 0)
+    return pins
+
+
+def _declared(kind: str) -> list[Requirement]:
+    """What pyproject.toml asks for: the runtime (and what builds the project), plus the test extra."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    lines = [*pyproject["project"]["dependencies"], *pyproject["build-system"]["requires"]]
+    lines += [
+        line for line in (ROOT / "requirements" / "build.in").read_text().splitlines() if line[:1].isalpha()
+    ]
+    if kind == "test":
+        lines += pyproject["project"]["optional-dependencies"]["test"]
+    requirements = [Requirement(line) for line in lines]
+    return [
+        requirement for requirement in requirements if not requirement.marker or requirement.marker.evaluate()
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(LOCKS))
+def test_every_locked_package_is_pinned_with_its_hashes(kind: str) -> None:
+    pins = _locked(LOCKS[kind])
+    assert pins
+    assert [name for name, (_, hashes) in pins.items() if hashes == 0] == []
+
+
+@pytest.mark.parametrize("kind", sorted(LOCKS))
+def test_the_lock_satisfies_pyproject(kind: str) -> None:
+    pins = _locked(LOCKS[kind])
+    unmet = [
+        str(requirement)
+        for requirement in _declared(kind)
+        if canonicalize_name(requirement.name) not in pins
+        or not requirement.specifier.contains(pins[canonicalize_name(requirement.name)][0], prereleases=True)
+    ]
+    assert unmet == [], f"pyproject.toml asks for what {kind}.lock lacks: run `make lock`"
+
+
+def test_the_test_lock_holds_the_run_lock_at_the_same_versions() -> None:
+    run, test = _locked(LOCKS["run"]), _locked(LOCKS["test"])
+    assert {name: test.get(name, ("missing", 0))[0] for name in run} == {
+        name: pin[0] for name, pin in run.items()
+    }
+
+
+def _pip_installs(path: Path) -> list[str]:
+    """Each `pip install` command of a Dockerfile or Makefile, its continued lines joined."""
+    lines = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")]
+    commands = re.split(r"&&|\n", "\n".join(lines).replace("\\\n", " "))
+    return [command for command in commands if "pip install" in command]
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Makefile"])
+def test_every_install_is_a_hashed_lock_or_the_project_without_its_dependencies(name: str) -> None:
+    installs = _pip_installs(ROOT / name)
+    assert installs
+    for command in installs:
+        options = set(command.split())
+        assert "--require-hashes -r" in command or {"--no-deps", "--no-build-isolation"} <= options, command
+
+
+def test_the_image_installs_the_run_lock() -> None:
+    assert any(
+        "--require-hashes -r requirements/run.lock" in command
+        for command in _pip_installs(ROOT / "Dockerfile")
+    )
+    assert "!requirements/run.lock" in (ROOT / ".dockerignore").read_text().splitlines()
