@@ -148,5 +148,10 @@ class DriverLane:
             if disconnected:
                 await connection.invalidate()
             raise DBAPIError.instance(
-                sql, None, error, dialect.loaded_dbapi.Error, disconnected, dialect=dialect
+                sql,
+                None,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=disconnected,
+                dialect=dialect,
             ) from error

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, event, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sinpluma_async.db.engines import Database
 from sinpluma_async.db.statements import UnpreparedStatementError
@@ -81,5 +81,29 @@ async def test_a_statement_the_database_was_not_built_with_is_refused(client, wr
             async with database.statements_transaction() as run:
                 await run(_RETITLE, {"page_id": page["page_id"], "new_title": "Dos", "now": utcnow()})
         assert (await _page_row(database, page["page_id"])).title == "Uno"
+    finally:
+        await database.dispose()
+
+
+
+async def test_a_connection_killed_under_the_fast_lane_is_reported_as_invalidated(mariadb_url):
+    database = Database(mariadb_url, pool_size=1, prepared=(_RETITLE,))
+    checked_out: list[int] = []
+
+    @event.listens_for(database.writer.sync_engine, "checkout")
+    def remember(dbapi_connection, _record, _proxy):
+        checked_out.append(dbapi_connection.driver_connection.thread_id())
+
+    params = {"page_id": 0, "new_title": "x", "now": utcnow()}
+    try:
+        with pytest.raises(DBAPIError) as raised:
+            async with database.statements_transaction() as run:
+                await run(_RETITLE, params)
+                async with database.reader.connect() as killer:
+                    await killer.execute(text(f"KILL {checked_out[-1]}"))
+                await run(_RETITLE, params)
+        assert raised.value.connection_invalidated
+        async with database.statements_transaction() as run:
+            assert await run(_RETITLE, params) == 0
     finally:
         await database.dispose()
