@@ -85,7 +85,6 @@ async def test_a_statement_the_database_was_not_built_with_is_refused(client, wr
         await database.dispose()
 
 
-
 async def test_a_connection_killed_under_the_fast_lane_is_reported_as_invalidated(mariadb_url):
     database = Database(mariadb_url, pool_size=1, prepared=(_RETITLE,))
     checked_out: list[int] = []
