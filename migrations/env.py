@@ -7,7 +7,8 @@ from sqlalchemy.engine import Connection
 
 from sinpluma_async.config import Settings
 from sinpluma_async.db.engines import create_engine
-from sinpluma_async.db.schema import load_models, managed_by_models
+from sinpluma_async.db.schema import managed_by_models
+from sinpluma_async.models import load_models
 
 config = context.config
 target_metadata = load_models()

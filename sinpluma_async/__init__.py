@@ -10,10 +10,10 @@ from quart_schema import Info, QuartSchema
 
 from sinpluma_async.auth.routes import blueprint as auth_blueprint
 from sinpluma_async.config import Settings
-from sinpluma_async.db.schema import load_models
 from sinpluma_async.errors import register_error_handlers
 from sinpluma_async.genres.routes import blueprint as genres_blueprint
 from sinpluma_async.images.routes import blueprint as images_blueprint
+from sinpluma_async.models import load_models
 from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
 from sinpluma_async.openapi import ProblemAwareProvider
 from sinpluma_async.operations.routes import blueprint as operations_blueprint

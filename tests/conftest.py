@@ -25,7 +25,7 @@ from quart.typing import TestClientProtocol
 from sinpluma_async import create_app
 from sinpluma_async.cli import migrate
 from sinpluma_async.config import Settings
-from sinpluma_async.db.schema import load_models
+from sinpluma_async.models import load_models
 from tests.live import LiveServer, free_port, server_pair, service_environment, still_running
 from tests.support import Account, make_account
 

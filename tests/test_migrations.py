@@ -7,7 +7,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from sinpluma_async.db.engines import create_engine
-from sinpluma_async.db.schema import load_models, managed_by_models
+from sinpluma_async.db.schema import managed_by_models
+from sinpluma_async.models import load_models
 from tests.support import SEEDED_GENRES
 
 

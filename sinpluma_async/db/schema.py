@@ -33,16 +33,3 @@ def managed_by_models(name: str | None, type_: str) -> bool:
     live only in migrations.
     """
     return not (name or "").startswith(SEARCH_OBJECT_PREFIXES) or type_ not in ("table", "index")
-
-
-def load_models() -> MetaData:
-    """Import every domain's models so that Base.metadata describes the whole schema."""
-    from sinpluma_async.auth import models as _auth  # noqa: F401
-    from sinpluma_async.genres import models as _genres  # noqa: F401
-    from sinpluma_async.images import models as _images  # noqa: F401
-    from sinpluma_async.notebooks import models as _notebooks  # noqa: F401
-    from sinpluma_async.pages import models as _pages  # noqa: F401
-    from sinpluma_async.readings import models as _readings  # noqa: F401
-    from sinpluma_async.users import models as _users  # noqa: F401
-
-    return Base.metadata
