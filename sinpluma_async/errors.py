@@ -68,6 +68,13 @@ class ServiceUnavailableError(APIError):
         )
 
 
+class UnauthorizedError(APIError):
+    """A 401: the bearer token is missing, malformed, expired, of the wrong type or revoked."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(401, code, detail)
+
+
 def problem_body(status: int, code: str, detail: str | None, **extra: Any) -> dict[str, Any]:
     """The problem+json document for a status and code."""
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"

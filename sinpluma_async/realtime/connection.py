@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from sinpluma_async.contract import format_timestamp
-from sinpluma_async.errors import APIError, ServiceUnavailableError
+from sinpluma_async.errors import APIError, ServiceUnavailableError, UnauthorizedError
 from sinpluma_async.pages.service import PageRevision, get_page, save_draft
 from sinpluma_async.realtime.saves import announce_save
 from sinpluma_async.requests import parse_json
+from sinpluma_async.security.access import verify_access_token
 from sinpluma_async.security.tokens import Claims
 
 if TYPE_CHECKING:
@@ -326,14 +327,9 @@ class EditorConnection:
 
 
 async def authenticate(runtime: Runtime, token: str) -> Claims | None:
-    """The claims of a valid, unrevoked access token, or None."""
+    """The claims of a valid, unrevoked access token, or None; raises if the token store is down."""
     try:
-        claims = runtime.tokens.decode(token, expected="access")
-        if await runtime.revocations.is_revoked(claims):
-            return None
-    except ServiceUnavailableError:
-        raise
-    except APIError as error:
+        return await verify_access_token(token, tokens=runtime.tokens, revocations=runtime.revocations)
+    except UnauthorizedError as error:
         log.info("Socket authentication refused: %s", error.code)
         return None
-    return claims

@@ -9,7 +9,7 @@ from typing import Literal
 
 import jwt
 
-from sinpluma_async.errors import APIError
+from sinpluma_async.errors import UnauthorizedError
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "jti", "sid", "type", "iat", "exp"]
@@ -39,8 +39,8 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def token_error(code: str, detail: str) -> APIError:
-    return APIError(401, code, detail)
+def token_error(code: str, detail: str) -> UnauthorizedError:
+    return UnauthorizedError(code, detail)
 
 
 class TokenCodec:
@@ -66,7 +66,7 @@ class TokenCodec:
         return IssuedToken(jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims)
 
     def decode(self, token: str, *, expected: TokenType) -> Claims:
-        """The claims of a valid token of the expected type, or a 401 APIError."""
+        """The claims of a valid token of the expected type, or an UnauthorizedError."""
         try:
             payload = jwt.decode(
                 token,
