@@ -75,6 +75,20 @@ class UnauthorizedError(APIError):
         super().__init__(401, code, detail)
 
 
+class VersionConflictError(APIError):
+    """A 412: a conditional save named a version the page has moved on from; nothing was written."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(
+            412,
+            "version_conflict",
+            "The page changed since that version; reload it and save again",
+            headers={"ETag": f'"{current_version}"'},
+            current_version=current_version,
+        )
+        self.current_version = current_version
+
+
 def problem_body(status: int, code: str, detail: str | None, **extra: Any) -> dict[str, Any]:
     """The problem+json document for a status and code."""
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, delete, exists, func, select, update
 
 from sinpluma_async.db import Database, utcnow
-from sinpluma_async.errors import APIError, invalid
+from sinpluma_async.errors import APIError, VersionConflictError, invalid
 from sinpluma_async.notebooks.models import NOTEBOOKS, Notebook
 from sinpluma_async.notebooks.schemas import PageSummary
 from sinpluma_async.notebooks.service import page_summary
@@ -167,8 +167,8 @@ async def save_page(
 ) -> PageSaved:
     """Save a page: the REST save. `save_draft` is the same save without a position.
 
-    The version goes up by exactly one per successful save. A stale `base_version` is a 412
-    with `current_version`, and nothing is written.
+    The version goes up by exactly one per successful save. A stale `base_version` is a
+    VersionConflictError (412 with `current_version`), and nothing is written.
     """
     stored = None if content is None else stored_content(content)
     revision, position_now = await _save_locked(
@@ -262,7 +262,7 @@ async def _save_locked(
         now = utcnow()
         page = await page_for_writing(connection, page_id=page_id, viewer_id=viewer_id, now=now)
         if base_version is not None and base_version != page.version:
-            raise version_conflict(page.version)
+            raise VersionConflictError(page.version)
         if position is not None:
             await positions.move(connection, page, position)
         await connection.execute(
@@ -279,16 +279,6 @@ async def _save_locked(
         page.id, page.notebook_id, page.version + 1, page.title if title is None else title, now
     )
     return revision, page.position if position is None else position
-
-
-def version_conflict(current_version: int) -> APIError:
-    return APIError(
-        412,
-        "version_conflict",
-        "The page changed since that version; reload it and save again",
-        headers={"ETag": f'"{current_version}"'},
-        current_version=current_version,
-    )
 
 
 async def set_published(*, db: Database, viewer_id: int, page_id: int, published: bool) -> PageEditor:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from sinpluma_async.contract import format_timestamp
-from sinpluma_async.errors import APIError, ServiceUnavailableError, UnauthorizedError
+from sinpluma_async.errors import APIError, ServiceUnavailableError, UnauthorizedError, VersionConflictError
 from sinpluma_async.pages.service import PageRevision, get_page, save_draft
 from sinpluma_async.realtime.saves import announce_save
 from sinpluma_async.requests import parse_json
@@ -274,20 +274,19 @@ class EditorConnection:
                 base_version=base,
                 since=writer.revision,
             )
+        except VersionConflictError as conflict:
+            for seq in acked:
+                self.push(
+                    {
+                        "type": "conflict",
+                        "page_id": save.page_id,
+                        "client_seq": seq,
+                        "current_version": conflict.current_version,
+                    }
+                )
+            return
         except APIError as error:
-            if error.code == "version_conflict":
-                current = error.extra["current_version"]
-                for seq in acked:
-                    self.push(
-                        {
-                            "type": "conflict",
-                            "page_id": save.page_id,
-                            "client_seq": seq,
-                            "current_version": current,
-                        }
-                    )
-            else:
-                self._refuse(acked, error.status, error.code, error.detail or error.code)
+            self._refuse(acked, error.status, error.code, error.detail or error.code)
             return
         except (OperationalError, InterfaceError, ServiceUnavailableError):
             log.warning("Save of page %s failed: database unavailable", save.page_id)
