@@ -16,8 +16,10 @@ from sinpluma_async.config import Settings
 from sinpluma_async.db import Database
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.genres.catalog import GenreCatalog
+from sinpluma_async.pages.announcements import SaveAnnouncer
 from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus, session_ended_event
 from sinpluma_async.realtime.hub import Hub
+from sinpluma_async.realtime.saves import SaveAnnouncements
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
@@ -41,6 +43,7 @@ class Runtime:
     genres: GenreCatalog
     objects: ObjectStore
     events: EventBus
+    announcer: SaveAnnouncer
     hub: Hub
     listener: asyncio.Task[None] | None = None
 
@@ -75,6 +78,7 @@ class Runtime:
             genres=GenreCatalog(),
             objects=open_object_store(settings),
             events=events,
+            announcer=SaveAnnouncements(events),
             hub=hub,
         )
 

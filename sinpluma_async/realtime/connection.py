@@ -19,7 +19,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sinpluma_async.contract import format_timestamp
 from sinpluma_async.errors import APIError, ServiceUnavailableError, UnauthorizedError, VersionConflictError
 from sinpluma_async.pages.service import PageRevision, get_page, save_draft
-from sinpluma_async.realtime.saves import announce_save
 from sinpluma_async.requests import parse_json
 from sinpluma_async.security.access import verify_access_token
 from sinpluma_async.security.tokens import Claims
@@ -267,6 +266,8 @@ class EditorConnection:
         try:
             saved = await save_draft(
                 db=self.runtime.database,
+                announcer=self.runtime.announcer,
+                origin=self.id,
                 viewer_id=self.user_id,
                 page_id=save.page_id,
                 title=save.title,
@@ -299,14 +300,6 @@ class EditorConnection:
             log.exception("Save of page %s failed", save.page_id)
             self._refuse(acked, 500, "internal_error", "The server failed to save this change")
             return
-        await announce_save(
-            self.runtime.events,
-            page_id=saved.page_id,
-            version=saved.version,
-            title=saved.title,
-            saved_at=saved.saved_at,
-            origin=self.id,
-        )
         writer.last_base, writer.revision = save.base_version, saved
         saved_at = format_timestamp(saved.saved_at)
         for seq in acked:
