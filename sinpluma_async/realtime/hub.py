@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from sinpluma_async.errors import ServiceUnavailableError
-from sinpluma_async.realtime.events import Event
+from sinpluma_async.realtime.events import Event, session_ended_event
 from sinpluma_async.security.revocation import RevocationStore
 
 if TYPE_CHECKING:
@@ -63,7 +63,11 @@ class Hub:
         except ServiceUnavailableError:
             log.warning("Could not re-check sessions after the event channel came back")
             return
-        self.deliver({"kind": "session.ended", "session_ids": sorted(ended)})
+        self.end_sessions(sorted(ended))
+
+    def end_sessions(self, session_ids: list[str]) -> None:
+        """Close the sockets here of sessions just revoked, when this process is the only one."""
+        self.deliver(session_ended_event(session_ids))
 
     @staticmethod
     def _discard(index: dict[Any, set[EditorConnection]], key: object, connection: EditorConnection) -> None:
