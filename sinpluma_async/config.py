@@ -39,6 +39,7 @@ class Settings:
     max_image_bytes: int = 5 * 1024 * 1024
     max_json_bytes: int = 4 * 1024 * 1024
     cors_origins: tuple[str, ...] = ("*",)
+    websocket_auth_seconds: float = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

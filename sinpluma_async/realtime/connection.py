@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sinpluma_async.contract import format_timestamp
 from sinpluma_async.errors import APIError, ServiceUnavailableError, UnauthorizedError, VersionConflictError
 from sinpluma_async.pages.service import PageRevision, get_page, save_draft
+from sinpluma_async.realtime.close_codes import CloseCode
 from sinpluma_async.requests import parse_json
 from sinpluma_async.security.access import verify_access_token
 from sinpluma_async.security.tokens import Claims
@@ -30,8 +31,6 @@ log = logging.getLogger(__name__)
 
 MAX_SAVES_PER_SECOND = 20
 MAX_QUEUED_MESSAGES = 1000
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_TOO_SLOW = 1008
 _ids = itertools.count(1)
 PROCESS = f"{os.getpid()}-{os.urandom(3).hex()}"
 
@@ -110,7 +109,7 @@ class EditorConnection:
     def push(self, message: dict[str, Any]) -> None:
         """Queue a message for the client; a client too slow to read is let go."""
         if len(self._outbox) >= MAX_QUEUED_MESSAGES:
-            self.end(CLOSE_TOO_SLOW)
+            self.end(CloseCode.TOO_SLOW)
             return
         self._outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
         if self._sender is None and self._send is not None:
@@ -137,7 +136,7 @@ class EditorConnection:
         if self._expiry is not None:
             self._expiry.cancel()
         delay = max(0.0, self.claims.expires_at - time.time())
-        self._expiry = asyncio.get_running_loop().call_later(delay, self.end, CLOSE_UNAUTHORIZED)
+        self._expiry = asyncio.get_running_loop().call_later(delay, self.end, CloseCode.UNAUTHORIZED)
 
     async def settle(self) -> None:
         """Let saves already being written finish, and their acks go out, before the socket goes."""
@@ -189,7 +188,7 @@ class EditorConnection:
         token = message.get("token")
         claims = await authenticate(self.runtime, token) if isinstance(token, str) else None
         if claims is None or claims.user_id != self.user_id:
-            self.end(CLOSE_UNAUTHORIZED)
+            self.end(CloseCode.UNAUTHORIZED)
             return
         previous = self.session_id
         self.claims = claims

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from sinpluma_async.errors import ServiceUnavailableError
+from sinpluma_async.realtime.close_codes import CloseCode
 from sinpluma_async.realtime.events import Event, session_ended_event
 from sinpluma_async.security.revocation import RevocationStore
 
@@ -14,7 +15,6 @@ if TYPE_CHECKING:
     from sinpluma_async.realtime.connection import EditorConnection
 
 log = logging.getLogger(__name__)
-CLOSE_UNAUTHORIZED = 4401
 
 
 class Hub:
@@ -54,7 +54,7 @@ class Hub:
         elif event.get("kind") == "session.ended":
             for session_id in event["session_ids"]:
                 for connection in list(self._sessions.get(session_id, ())):
-                    connection.end(CLOSE_UNAUTHORIZED)
+                    connection.end(CloseCode.UNAUTHORIZED)
 
     async def resync(self, revocations: RevocationStore) -> None:
         """After the event channel was down: end the sockets of sessions revoked meanwhile."""

@@ -8,14 +8,12 @@ from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 
 from sinpluma_async.errors import APIError, ServiceUnavailableError
-from sinpluma_async.realtime.connection import CLOSE_UNAUTHORIZED, EditorConnection, authenticate
+from sinpluma_async.realtime.close_codes import CloseCode
+from sinpluma_async.realtime.connection import EditorConnection, authenticate
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import public
 
 blueprint = Blueprint("realtime", __name__)
-AUTH_SECONDS = 10
-CLOSE_AUTH_TIMEOUT = 4408
-CLOSE_TRY_AGAIN_LATER = 1013
 
 
 async def first_token() -> str | None:
@@ -48,19 +46,20 @@ async def autosave() -> None:
     if not origin_allowed(runtime.settings.cors_origins):
         raise APIError(403, "forbidden", "This origin may not open the autosave channel")
     await websocket.accept()
+    seconds = runtime.settings.websocket_auth_seconds
     try:
-        async with asyncio.timeout(AUTH_SECONDS):
+        async with asyncio.timeout(seconds):
             token = await first_token()
     except TimeoutError:
-        await websocket.close(CLOSE_AUTH_TIMEOUT, "authenticate within 10 seconds")
+        await websocket.close(CloseCode.AUTH_TIMEOUT, f"authenticate within {seconds:g} seconds")
         return
     try:
         claims = await authenticate(runtime, token) if token is not None else None
     except ServiceUnavailableError:
-        await websocket.close(CLOSE_TRY_AGAIN_LATER, "the token store is unavailable")
+        await websocket.close(CloseCode.TRY_AGAIN_LATER, "the token store is unavailable")
         return
     if claims is None:
-        await websocket.close(CLOSE_UNAUTHORIZED, "invalid or revoked token")
+        await websocket.close(CloseCode.UNAUTHORIZED, "invalid or revoked token")
         return
     connection = EditorConnection(runtime, claims)
     connection.attach(websocket.send)

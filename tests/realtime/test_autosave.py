@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 
 import jwt
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from sinpluma_async.realtime import connection, routes
+from sinpluma_async import create_app
+from sinpluma_async.realtime import connection
 from tests.support import create_notebook, create_page, login, make_account, slate
 
 TIMEOUT = 10
@@ -74,9 +76,9 @@ async def test_first_message_other_than_auth_closes_with_4401(client, writer):
         assert await close_code(socket) == 4401
 
 
-async def test_no_auth_in_time_closes_with_4408(client, monkeypatch):
-    monkeypatch.setattr(routes, "AUTH_SECONDS", 0.2)
-    async with client.websocket("/ws/autosave") as socket:
+async def test_no_auth_in_time_closes_with_4408(settings):
+    app = create_app(replace(settings, websocket_auth_seconds=0.2))
+    async with app.test_app(), app.test_client().websocket("/ws/autosave") as socket:
         assert await close_code(socket) == 4408
 
 
