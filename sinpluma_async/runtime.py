@@ -17,8 +17,9 @@ from sinpluma_async.db import Database
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.pages.announcements import SaveAnnouncer
-from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus, encode, session_ended_event
+from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus
 from sinpluma_async.realtime.hub import Hub
+from sinpluma_async.realtime.protocol import encode, session_ended_event
 from sinpluma_async.realtime.saves import SaveAnnouncements
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sinpluma_async.contract import format_timestamp
 from sinpluma_async.pages.announcements import PageUpdated
 from sinpluma_async.realtime.events import EventBus
+from sinpluma_async.realtime.protocol import page_updated_event
 
 
 class SaveAnnouncements:
@@ -14,13 +14,4 @@ class SaveAnnouncements:
         self._events = events
 
     async def announce(self, update: PageUpdated) -> None:
-        await self._events.publish(
-            {
-                "kind": "page.updated",
-                "page_id": update.page_id,
-                "version": update.version,
-                "title": update.title,
-                "saved_at": format_timestamp(update.saved_at),
-                "origin": update.origin,
-            }
-        )
+        await self._events.publish(page_updated_event(update))

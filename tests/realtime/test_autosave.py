@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sinpluma_async import create_app
-from sinpluma_async.realtime import connection
+from sinpluma_async.realtime import page_writer
 from tests.support import create_notebook, create_page, login, make_account, slate
 
 TIMEOUT = 10
@@ -253,7 +253,7 @@ async def test_every_coalesced_seq_is_acked_with_a_version_holding_it_or_a_newer
 async def test_a_save_failing_unexpectedly_is_answered_and_the_next_one_succeeds(
     client, writer, page, monkeypatch
 ):
-    real_save = connection.save_draft
+    real_save = page_writer.save_draft
     calls = 0
 
     async def failing_once(**kwargs):
@@ -263,7 +263,7 @@ async def test_a_save_failing_unexpectedly_is_answered_and_the_next_one_succeeds
             raise RuntimeError("boom")
         return await real_save(**kwargs)
 
-    monkeypatch.setattr(connection, "save_draft", failing_once)
+    monkeypatch.setattr(page_writer, "save_draft", failing_once)
     async with client.websocket("/ws/autosave") as socket:
         await authenticated(socket, writer)
         message = {"type": "save", "page_id": page["page_id"], "client_seq": 1, "content": slate("a")}
