@@ -25,6 +25,8 @@ from harness import mysql_admin, mysql_connection, named_processes_cpu
 from sinpluma_async.cli import migrate
 from sinpluma_async.db.engines import Database
 from sinpluma_async.pages.service import AUTOSAVE_STATEMENTS, PageRevision, save_draft
+from sinpluma_async.realtime.events import LocalEventBus
+from sinpluma_async.realtime.saves import SaveAnnouncements
 
 PAGES = 20
 WARMUP_SAVES = 200
@@ -58,13 +60,21 @@ def seed(database: str) -> tuple[int, list[int]]:
 async def measure(url: str, user_id: int, page_ids: list[int], saves: int, mode: str) -> dict[str, Any]:
     contents = [json.loads(document) for document in documents(16)]
     database = Database(url, prepared=AUTOSAVE_STATEMENTS)
+    # As in a server with no socket watching: each save queues its `page.updated` and moves on.
+    announcer = SaveAnnouncements(LocalEventBus())
     revisions: dict[int, PageRevision] = {}
 
     async def save(index: int) -> None:
         page_id = page_ids[index % len(page_ids)]
         since = revisions.get(page_id) if mode == "revision" else None
         revisions[page_id] = await save_draft(
-            db=database, viewer_id=user_id, page_id=page_id, content=contents[index % 16], since=since
+            db=database,
+            announcer=announcer,
+            origin=None,
+            viewer_id=user_id,
+            page_id=page_id,
+            content=contents[index % 16],
+            since=since,
         )
 
     try:

@@ -111,6 +111,7 @@ class Settings:
     max_image_bytes: Annotated[int, Variable("SINPLUMA_MAX_IMAGE_BYTES", positive_int)] = 5 * 1024 * 1024
     max_json_bytes: int = 4 * 1024 * 1024
     cors_origins: Annotated[tuple[str, ...], Variable("SINPLUMA_CORS_ORIGINS", origin_list)] = ("*",)
+    websocket_auth_seconds: float = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -86,8 +86,15 @@ class ServiceUnavailableError(APIError):
         )
 
 
+class UnauthorizedError(APIError):
+    """A 401: the bearer token is missing, malformed, expired, of the wrong type or revoked."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(401, code, detail)
+
+
 class VersionConflictError(APIError):
-    """A conditional save named a version the page has moved on from (412, `current_version`)."""
+    """A 412: a conditional save named a version the page has moved on from; nothing was written."""
 
     def __init__(self, current_version: int) -> None:
         super().__init__(
@@ -121,9 +128,9 @@ def forbidden(detail: str, code: str = "forbidden") -> APIError:
     return APIError(403, code, detail)
 
 
-def unauthorized(code: str, detail: str) -> APIError:
+def unauthorized(code: str, detail: str) -> UnauthorizedError:
     """A 401: `code` says what is wrong with the credentials (token_missing, token_expired, ...)."""
-    return APIError(401, code, detail)
+    return UnauthorizedError(code, detail)
 
 
 def conflict(code: str, detail: str) -> APIError:

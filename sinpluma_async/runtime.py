@@ -16,9 +16,12 @@ from sinpluma_async.config import Settings
 from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.genres.catalog import GenreCatalog
+from sinpluma_async.pages.announcements import SaveAnnouncer
 from sinpluma_async.pages.service import AUTOSAVE_STATEMENTS
-from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus, session_ended_event
+from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus
 from sinpluma_async.realtime.hub import Hub
+from sinpluma_async.realtime.protocol import encode, session_ended_event
+from sinpluma_async.realtime.saves import SaveAnnouncements
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
@@ -42,6 +45,7 @@ class Runtime:
     genres: GenreCatalog
     objects: ObjectStore
     events: EventBus
+    announcer: SaveAnnouncer
     hub: Hub
     listener: asyncio.Task[None] | None = None
 
@@ -49,17 +53,7 @@ class Runtime:
     def open(cls, settings: Settings) -> Runtime:
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
         hub = Hub()
-        revocations: RevocationStore
-        events: EventBus
-        if redis is not None:
-            channel = f"{settings.redis_key_prefix}events"
-            events = RedisEventBus(redis, channel)
-            revocations = RedisRevocationStore(redis, settings.redis_key_prefix, channel)
-        else:
-            events = LocalEventBus()
-            memory = MemoryRevocationStore()
-            memory.on_sessions_ended = lambda session_ids: hub.deliver(session_ended_event(session_ids))
-            revocations = memory
+        events, revocations = open_events(settings, redis, hub)
         return cls(
             settings=settings,
             database=Database(
@@ -79,6 +73,7 @@ class Runtime:
             genres=GenreCatalog(),
             objects=open_object_store(settings),
             events=events,
+            announcer=SaveAnnouncements(events),
             hub=hub,
         )
 
@@ -124,6 +119,24 @@ def connect_redis(url: str) -> Redis:
         health_check_interval=30,
     )
     return Redis(connection_pool=pool)
+
+
+def open_events(settings: Settings, redis: Redis | None, hub: Hub) -> tuple[EventBus, RevocationStore]:
+    """The event bus, and a revocation store that closes the sockets of the sessions it ends.
+
+    With Redis, the store publishes them on the bus's channel, in the pipeline that writes the
+    revocations; without, it hands them to this process's hub.
+    """
+    if redis is None:
+        return LocalEventBus(), MemoryRevocationStore(on_sessions_ended=hub.end_sessions)
+    channel = f"{settings.redis_key_prefix}events"
+    revocations = RedisRevocationStore(
+        redis,
+        settings.redis_key_prefix,
+        events_channel=channel,
+        sessions_ended_message=lambda session_ids: encode(session_ended_event(session_ids)),
+    )
+    return RedisEventBus(redis, channel), revocations
 
 
 def open_object_store(settings: Settings) -> ObjectStore:

@@ -5,6 +5,7 @@ from quart_schema import validate_request, validate_response
 
 from sinpluma_async.auth import service
 from sinpluma_async.auth.schemas import LoginRequest, LoginResponse, TokenPair
+from sinpluma_async.errors import unauthorized
 from sinpluma_async.openapi import empty_response, problems
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import (
@@ -14,7 +15,6 @@ from sinpluma_async.security.access import (
     public,
     refresh_token_required,
 )
-from sinpluma_async.security.tokens import token_error
 
 blueprint = Blueprint("auth", __name__, url_prefix="/user")
 
@@ -54,7 +54,7 @@ async def refresh() -> TokenPair:
     """
     token = bearer_token()
     if token is None:
-        raise token_error("token_missing", "Send the refresh token as a bearer token")
+        raise unauthorized("token_missing", "Send the refresh token as a bearer token")
     runtime = current_runtime()
     claims = runtime.tokens.decode(token, expected="refresh")
     return await service.refresh(

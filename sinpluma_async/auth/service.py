@@ -14,7 +14,7 @@ from sinpluma_async.db.types import utcnow
 from sinpluma_async.errors import unauthorized
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import RevocationStore, revocation_ttl
-from sinpluma_async.security.tokens import Claims, TokenCodec, new_id, token_error
+from sinpluma_async.security.tokens import Claims, TokenCodec, new_id
 from sinpluma_async.users.models import User
 from sinpluma_async.users.profiles import private_profile, profile_query
 
@@ -75,7 +75,7 @@ async def refresh(
             await revocations.revoke(jtis={claims.jti: revocation_ttl(claims.seconds_left())})
             return pair
     await revoke_session(db=db, revocations=revocations, session_id=claims.sid)
-    raise token_error("token_revoked", "The refresh token was already used or its session has ended")
+    raise unauthorized("token_revoked", "The refresh token was already used or its session has ended")
 
 
 async def revoke_session(*, db: Database, revocations: RevocationStore, session_id: str) -> None:

@@ -17,7 +17,6 @@ from sinpluma_async.pages.schemas import (
     PageView,
 )
 from sinpluma_async.pagination import Paginated, paginate
-from sinpluma_async.realtime.saves import announce_save
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import auth_optional, auth_required, current_identity, viewer_id
 
@@ -96,20 +95,13 @@ async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dic
     runtime = current_runtime()
     saved = await service.save_page(
         db=runtime.database,
+        announcer=runtime.announcer,
         viewer_id=current_identity().user_id,
         page_id=page_id,
         title=data.title,
         content=data.content,
         position=data.position,
         base_version=data.base_version if data.base_version is not None else if_match_version(),
-    )
-    await announce_save(
-        runtime.events,
-        page_id=page_id,
-        version=saved.version,
-        title=saved.title,
-        saved_at=saved.updated_at,
-        origin=None,
     )
     return saved, 200, etag(saved.version)
 

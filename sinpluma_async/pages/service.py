@@ -14,6 +14,7 @@ from sinpluma_async.db.types import utcnow
 from sinpluma_async.errors import VersionConflictError, forbidden, invalid
 from sinpluma_async.notebooks.models import NOTEBOOKS
 from sinpluma_async.pages import positions, slate
+from sinpluma_async.pages.announcements import PageUpdated, SaveAnnouncer
 from sinpluma_async.pages.models import PAGES, Page
 from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSaved, PageSummary
 from sinpluma_async.pages.summaries import page_summary, visible_pages
@@ -156,6 +157,7 @@ class _RevisionGoneError(Exception):
 async def save_page(
     *,
     db: Database,
+    announcer: SaveAnnouncer,
     viewer_id: int,
     page_id: int,
     title: str | None = None,
@@ -163,10 +165,10 @@ async def save_page(
     position: int | None = None,
     base_version: int | None = None,
 ) -> PageSaved:
-    """Save a page: the REST save. `save_draft` is the same save without a position.
+    """Save a page and announce it: the REST save. `save_draft` is the same save without a position.
 
-    The version goes up by exactly one per successful save. A stale `base_version` is a 412
-    with `current_version`, and nothing is written.
+    The version goes up by exactly one per successful save. A stale `base_version` is a
+    VersionConflictError (412 with `current_version`), and nothing is written.
     """
     stored = None if content is None else stored_content(content)
     revision, position_now = await _save_locked(
@@ -178,6 +180,7 @@ async def save_page(
         position=position,
         base_version=base_version,
     )
+    await _announce(announcer, revision, origin=None)
     return PageSaved(
         page_id=page_id,
         version=revision.version,
@@ -190,6 +193,8 @@ async def save_page(
 async def save_draft(
     *,
     db: Database,
+    announcer: SaveAnnouncer,
+    origin: str | None,
     viewer_id: int,
     page_id: int,
     content: list[Any],
@@ -197,28 +202,36 @@ async def save_draft(
     base_version: int | None = None,
     since: PageRevision | None = None,
 ) -> PageRevision:
-    """Save a page's draft: the websocket's save, with `save_page`'s validation and rules.
+    """Save a page's draft and announce it: the websocket's save, with `save_page`'s rules.
 
     `since` is the revision the same writer's previous save left. While the page is still
     there, the save is two statements that check and write at once; otherwise (or on the first
     save) it reads the page first, and refuses or conflicts exactly as `save_page` does.
+    `origin` names the socket that saves, which is not told of its own save.
     """
     stored = stored_content(content)
+    revision = None
     if since is not None and since.page_id == page_id and base_version in (None, since.version):
         try:
-            return await _save_from(db=db, viewer_id=viewer_id, since=since, title=title, stored=stored)
+            revision = await _save_from(db=db, viewer_id=viewer_id, since=since, title=title, stored=stored)
         except _RevisionGoneError:
-            pass
-    revision, _ = await _save_locked(
-        db=db,
-        viewer_id=viewer_id,
-        page_id=page_id,
-        title=title,
-        stored=stored,
-        position=None,
-        base_version=base_version,
-    )
+            revision = None  # the page moved on: the locked save below reads it as it is
+    if revision is None:
+        revision, _ = await _save_locked(
+            db=db,
+            viewer_id=viewer_id,
+            page_id=page_id,
+            title=title,
+            stored=stored,
+            position=None,
+            base_version=base_version,
+        )
+    await _announce(announcer, revision, origin=origin)
     return revision
+
+
+async def _announce(announcer: SaveAnnouncer, saved: PageRevision, *, origin: str | None) -> None:
+    await announcer.announce(PageUpdated(saved.page_id, saved.version, saved.title, saved.saved_at, origin))
 
 
 async def _save_from(

@@ -12,32 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from sinpluma_async.realtime.protocol import Event, decode_event, encode
+
 log = logging.getLogger(__name__)
 
-Event = dict[str, Any]
 Deliver = Callable[[Event], None]
 RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0)
 POLL_SECONDS = 1.0
 MAX_QUEUED_EVENTS = 10_000
 PUBLISH_DRAIN_SECONDS = 2.0
-
-
-def session_ended_event(session_ids: list[str]) -> Event:
-    return {"kind": "session.ended", "session_ids": session_ids}
-
-
-def encode(event: Event) -> str:
-    return json.dumps(event, separators=(",", ":"))
 
 
 class EventBus(Protocol):
@@ -133,7 +125,7 @@ class RedisEventBus:
                 while not self._stopped:
                     message = await pubsub.get_message(timeout=POLL_SECONDS)
                     if message is not None and message["type"] == "message":
-                        deliver(json.loads(message["data"]))
+                        deliver(decode_event(message["data"]))
             except Exception as error:
                 # Closing the connection under the listener (stop) surfaces as whatever redis-py
                 # raises at that moment, not always a RedisError.

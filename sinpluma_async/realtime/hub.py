@@ -7,14 +7,20 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from sinpluma_async.errors import ServiceUnavailableError
-from sinpluma_async.realtime.events import Event
+from sinpluma_async.realtime.close_codes import CloseCode
+from sinpluma_async.realtime.protocol import (
+    Event,
+    PageUpdatedEvent,
+    PageUpdatedMessage,
+    encode,
+    session_ended_event,
+)
 from sinpluma_async.security.revocation import RevocationStore
 
 if TYPE_CHECKING:
     from sinpluma_async.realtime.connection import EditorConnection
 
 log = logging.getLogger(__name__)
-CLOSE_UNAUTHORIZED = 4401
 
 
 class Hub:
@@ -45,16 +51,29 @@ class Hub:
 
     def deliver(self, event: Event) -> None:
         """Route an event from any process to the sockets here that it concerns."""
-        if event.get("kind") == "page.updated":
-            origin = event.get("origin")
-            message = {key: event[key] for key in ("page_id", "version", "title", "saved_at")}
-            for connection in list(self._watchers.get(event["page_id"], ())):
-                if connection.id != origin:
-                    connection.push({"type": "page.updated", **message})
-        elif event.get("kind") == "session.ended":
+        if event["kind"] == "page.updated":
+            self._page_updated(event)
+        elif event["kind"] == "session.ended":
             for session_id in event["session_ids"]:
                 for connection in list(self._sessions.get(session_id, ())):
-                    connection.end(CLOSE_UNAUTHORIZED)
+                    connection.end(CloseCode.UNAUTHORIZED)
+
+    def _page_updated(self, event: PageUpdatedEvent) -> None:
+        watchers = self._watchers.get(event["page_id"])
+        if not watchers:
+            return
+        # Encoded once for every watcher; the socket that saved is not told of its own save.
+        text = encode(
+            PageUpdatedMessage(
+                page_id=event["page_id"],
+                version=event["version"],
+                title=event["title"],
+                saved_at=event["saved_at"],
+            )
+        )
+        for connection in list(watchers):
+            if connection.id != event["origin"]:
+                connection.push_encoded(text)
 
     async def resync(self, revocations: RevocationStore) -> None:
         """After the event channel was down: end the sockets of sessions revoked meanwhile."""
@@ -63,7 +82,11 @@ class Hub:
         except ServiceUnavailableError:
             log.warning("Could not re-check sessions after the event channel came back")
             return
-        self.deliver({"kind": "session.ended", "session_ids": sorted(ended)})
+        self.end_sessions(sorted(ended))
+
+    def end_sessions(self, session_ids: list[str]) -> None:
+        """Close the sockets here of sessions just revoked, when this process is the only one."""
+        self.deliver(session_ended_event(session_ids))
 
     @staticmethod
     def _discard(index: dict[Any, set[EditorConnection]], key: object, connection: EditorConnection) -> None:

@@ -2,32 +2,47 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 
 from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 
 from sinpluma_async.errors import ServiceUnavailableError, forbidden
-from sinpluma_async.realtime.connection import CLOSE_UNAUTHORIZED, EditorConnection, authenticate
-from sinpluma_async.runtime import current_runtime
+from sinpluma_async.realtime.close_codes import CloseCode
+from sinpluma_async.realtime.connection import EditorConnection, socket_claims
+from sinpluma_async.realtime.protocol import AuthMessage, MessageError, read_client_message
+from sinpluma_async.runtime import Runtime, current_runtime
 from sinpluma_async.security.access import public
+from sinpluma_async.security.tokens import Claims
 
 blueprint = Blueprint("realtime", __name__)
-AUTH_SECONDS = 10
-CLOSE_AUTH_TIMEOUT = 4408
-CLOSE_TRY_AGAIN_LATER = 1013
 
 
 async def first_token() -> str | None:
     """The token of the client's first message, which must be `{"type": "auth", "token": ...}`."""
     try:
-        message = json.loads(await websocket.receive())
-    except (ValueError, RecursionError):
+        message = read_client_message(await websocket.receive())
+    except MessageError:
         return None
-    if isinstance(message, dict) and message.get("type") == "auth" and isinstance(message.get("token"), str):
-        token: str = message["token"]
-        return token
-    return None
+    return message.token if isinstance(message, AuthMessage) else None
+
+
+async def authenticated_claims(runtime: Runtime) -> Claims | None:
+    """The claims of the token the client authenticates with; None once the socket is closed."""
+    seconds = runtime.settings.websocket_auth_seconds
+    try:
+        async with asyncio.timeout(seconds):
+            token = await first_token()
+    except TimeoutError:
+        await websocket.close(CloseCode.AUTH_TIMEOUT, f"authenticate within {seconds:g} seconds")
+        return None
+    try:
+        claims = await socket_claims(runtime, token)
+    except ServiceUnavailableError:
+        await websocket.close(CloseCode.TRY_AGAIN_LATER, "the token store is unavailable")
+        return None
+    if claims is None:
+        await websocket.close(CloseCode.UNAUTHORIZED, "invalid or revoked token")
+    return claims
 
 
 def origin_allowed(allowed: tuple[str, ...]) -> bool:
@@ -48,19 +63,8 @@ async def autosave() -> None:
     if not origin_allowed(runtime.settings.cors_origins):
         raise forbidden("This origin may not open the autosave channel")
     await websocket.accept()
-    try:
-        async with asyncio.timeout(AUTH_SECONDS):
-            token = await first_token()
-    except TimeoutError:
-        await websocket.close(CLOSE_AUTH_TIMEOUT, "authenticate within 10 seconds")
-        return
-    try:
-        claims = await authenticate(runtime, token) if token is not None else None
-    except ServiceUnavailableError:
-        await websocket.close(CLOSE_TRY_AGAIN_LATER, "the token store is unavailable")
-        return
+    claims = await authenticated_claims(runtime)
     if claims is None:
-        await websocket.close(CLOSE_UNAUTHORIZED, "invalid or revoked token")
         return
     connection = EditorConnection(runtime, claims)
     connection.attach(websocket.send)

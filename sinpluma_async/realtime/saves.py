@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sinpluma_async.contract import format_timestamp
+from sinpluma_async.pages.announcements import PageUpdated
 from sinpluma_async.realtime.events import EventBus
+from sinpluma_async.realtime.protocol import page_updated_event
 
 
-async def announce_save(
-    events: EventBus, *, page_id: int, version: int, title: str, saved_at: datetime, origin: str | None
-) -> None:
-    """Queue `page.updated` for every process; `origin` is the socket that saved, if one did."""
-    await events.publish(
-        {
-            "kind": "page.updated",
-            "page_id": page_id,
-            "version": version,
-            "title": title,
-            "saved_at": format_timestamp(saved_at),
-            "origin": origin,
-        }
-    )
+class SaveAnnouncements:
+    """The pages service's announcer: each save becomes a `page.updated` event on the bus."""
+
+    def __init__(self, events: EventBus) -> None:
+        self._events = events
+
+    async def announce(self, update: PageUpdated) -> None:
+        await self._events.publish(page_updated_event(update))

@@ -10,9 +10,11 @@ from typing import Any, Literal, TypeVar, cast
 from quart import g, request
 from quart_schema import security_scheme
 
+from sinpluma_async.errors import unauthorized
 from sinpluma_async.openapi import ACCESS_ATTRIBUTE
 from sinpluma_async.runtime import current_runtime
-from sinpluma_async.security.tokens import Claims, TokenType, token_error
+from sinpluma_async.security.revocation import RevocationStore
+from sinpluma_async.security.tokens import Claims, TokenCodec
 
 Access = Literal["public", "optional", "required"]
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -53,7 +55,7 @@ def refresh_token_required(view: View) -> View:
 def _guard(view: View, access: Access) -> View:
     @wraps(view)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        identity = await authenticate("access", required=access == "required")
+        identity = await authenticate(required=access == "required")
         g.identity = identity
         return await view(*args, **kwargs)
 
@@ -64,7 +66,7 @@ def _guard(view: View, access: Access) -> View:
 def current_identity() -> Identity:
     identity: Identity | None = g.get("identity")
     if identity is None:
-        raise token_error("token_missing", "This endpoint needs a bearer token")
+        raise unauthorized("token_missing", "This endpoint needs a bearer token")
     return identity
 
 
@@ -86,19 +88,29 @@ def bearer_token() -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise token_error("token_invalid", "Authorization must be 'Bearer <token>'")
+        raise unauthorized("token_invalid", "Authorization must be 'Bearer <token>'")
     return token.strip()
 
 
-async def authenticate(expected: TokenType, *, required: bool) -> Identity | None:
-    """Decode the request's bearer token and check it against revocations (one round trip)."""
+async def authenticate(*, required: bool) -> Identity | None:
+    """The identity of the request's bearer access token, None without one when it is optional."""
     token = bearer_token()
     if token is None:
         if required:
-            raise token_error("token_missing", "This endpoint needs a bearer token")
+            raise unauthorized("token_missing", "This endpoint needs a bearer token")
         return None
     runtime = current_runtime()
-    claims = runtime.tokens.decode(token, expected=expected)
-    if await runtime.revocations.is_revoked(claims):
-        raise token_error("token_revoked", "The token has been revoked")
+    claims = await verify_access_token(token, tokens=runtime.tokens, revocations=runtime.revocations)
     return Identity(claims.user_id, claims)
+
+
+async def verify_access_token(token: str, *, tokens: TokenCodec, revocations: RevocationStore) -> Claims:
+    """The claims of a valid, unrevoked access token, for HTTP and the socket alike.
+
+    Raises UnauthorizedError for a bad, expired, refresh or revoked token, and
+    ServiceUnavailableError when the revocations cannot be read (one round trip).
+    """
+    claims = tokens.decode(token, expected="access")
+    if await revocations.is_revoked(claims):
+        raise unauthorized("token_revoked", "The token has been revoked")
+    return claims

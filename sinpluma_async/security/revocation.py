@@ -10,10 +10,13 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from sinpluma_async.errors import ServiceUnavailableError
-from sinpluma_async.realtime.events import encode, session_ended_event
 from sinpluma_async.security.tokens import Claims
 
 TTL_FACTOR = 1.2
+# Told the ids of sessions just revoked, so that their live connections can close.
+SessionsEnded = Callable[[list[str]], None]
+# The message, published on the events channel, that closes these sessions' connections everywhere.
+SessionsEndedMessage = Callable[[list[str]], str]
 
 
 def revocation_ttl(seconds_left: float) -> int:
@@ -35,13 +38,20 @@ class RevocationStore(Protocol):
 
 
 class RedisRevocationStore:
-    """Revocations shared by every server process through Redis."""
+    """Revocations shared by every server process through Redis.
 
-    def __init__(self, redis: Redis, prefix: str, events_channel: str) -> None:
+    Revoking sessions also publishes `sessions_ended_message` on `events_channel`, in the pipeline
+    that writes the revocations: one round trip closes their connections on every process.
+    """
+
+    def __init__(
+        self, redis: Redis, prefix: str, *, events_channel: str, sessions_ended_message: SessionsEndedMessage
+    ) -> None:
         self._redis = redis
         self._jti_prefix = f"{prefix}revoked:jti:"
         self._sid_prefix = f"{prefix}revoked:sid:"
         self._events_channel = events_channel
+        self._sessions_ended_message = sessions_ended_message
 
     async def is_revoked(self, claims: Claims) -> bool:
         try:
@@ -73,7 +83,7 @@ class RedisRevocationStore:
                     pipeline.set(key, b"1", ex=ttl)
                 if sids:
                     # Live websockets of these sessions, on every process, close on this message.
-                    pipeline.publish(self._events_channel, encode(session_ended_event(list(sids))))
+                    pipeline.publish(self._events_channel, self._sessions_ended_message(list(sids)))
                 await pipeline.execute()
         except RedisError:
             raise ServiceUnavailableError("token store") from None
@@ -82,9 +92,9 @@ class RedisRevocationStore:
 class MemoryRevocationStore:
     """Revocations for a single process, used when no Redis is configured."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, on_sessions_ended: SessionsEnded | None = None) -> None:
         self._expiry: dict[str, float] = {}
-        self.on_sessions_ended: Callable[[list[str]], None] | None = None
+        self._on_sessions_ended = on_sessions_ended
 
     async def is_revoked(self, claims: Claims) -> bool:
         return self._live("jti:" + claims.jti) or self._live("sid:" + claims.sid)
@@ -101,8 +111,8 @@ class MemoryRevocationStore:
             self._expiry["jti:" + jti] = now + ttl
         for sid, ttl in (sids or {}).items():
             self._expiry["sid:" + sid] = now + ttl
-        if sids and self.on_sessions_ended is not None:
-            self.on_sessions_ended(list(sids))
+        if sids and self._on_sessions_ended is not None:
+            self._on_sessions_ended(list(sids))
 
     def _live(self, key: str) -> bool:
         until = self._expiry.get(key)

@@ -9,7 +9,7 @@ from typing import Literal
 
 import jwt
 
-from sinpluma_async.errors import APIError, unauthorized
+from sinpluma_async.errors import unauthorized
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "jti", "sid", "type", "iat", "exp"]
@@ -39,10 +39,6 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def token_error(code: str, detail: str) -> APIError:
-    return unauthorized(code, detail)
-
-
 class TokenCodec:
     """Issues and decodes the service's JWTs."""
 
@@ -66,7 +62,7 @@ class TokenCodec:
         return IssuedToken(jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims)
 
     def decode(self, token: str, *, expected: TokenType) -> Claims:
-        """The claims of a valid token of the expected type, or a 401 APIError."""
+        """The claims of a valid token of the expected type, or an UnauthorizedError."""
         try:
             payload = jwt.decode(
                 token,
@@ -75,12 +71,12 @@ class TokenCodec:
                 options={"require": REQUIRED_CLAIMS, "verify_signature": True},
             )
         except jwt.ExpiredSignatureError:
-            raise token_error("token_expired", "The token has expired") from None
+            raise unauthorized("token_expired", "The token has expired") from None
         except jwt.PyJWTError:
-            raise token_error("token_invalid", "The token is invalid") from None
+            raise unauthorized("token_invalid", "The token is invalid") from None
         claims = _claims_from(payload)
         if claims is None or claims.type != expected:
-            raise token_error("token_invalid", f"This endpoint takes a valid {expected} token")
+            raise unauthorized("token_invalid", f"This endpoint takes a valid {expected} token")
         return claims
 
 

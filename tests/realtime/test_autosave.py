@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 
 import jwt
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from sinpluma_async.realtime import connection, routes
+from sinpluma_async import create_app
+from sinpluma_async.realtime import page_writer
 from tests.support import create_notebook, create_page, login, make_account, slate, wait_until
 
 TIMEOUT = 10
@@ -74,9 +76,9 @@ async def test_first_message_other_than_auth_closes_with_4401(client, writer):
         assert await close_code(socket) == 4401
 
 
-async def test_no_auth_in_time_closes_with_4408(client, monkeypatch):
-    monkeypatch.setattr(routes, "AUTH_SECONDS", 0.2)
-    async with client.websocket("/ws/autosave") as socket:
+async def test_no_auth_in_time_closes_with_4408(settings):
+    app = create_app(replace(settings, websocket_auth_seconds=0.2))
+    async with app.test_app(), app.test_client().websocket("/ws/autosave") as socket:
         assert await close_code(socket) == 4408
 
 
@@ -251,7 +253,7 @@ async def test_every_coalesced_seq_is_acked_with_a_version_holding_it_or_a_newer
 async def test_a_save_failing_unexpectedly_is_answered_and_the_next_one_succeeds(
     client, writer, page, monkeypatch
 ):
-    real_save = connection.save_draft
+    real_save = page_writer.save_draft
     calls = 0
 
     async def failing_once(**kwargs):
@@ -261,7 +263,7 @@ async def test_a_save_failing_unexpectedly_is_answered_and_the_next_one_succeeds
             raise RuntimeError("boom")
         return await real_save(**kwargs)
 
-    monkeypatch.setattr(connection, "save_draft", failing_once)
+    monkeypatch.setattr(page_writer, "save_draft", failing_once)
     async with client.websocket("/ws/autosave") as socket:
         await authenticated(socket, writer)
         message = {"type": "save", "page_id": page["page_id"], "client_seq": 1, "content": slate("a")}

@@ -1,0 +1,145 @@
+"""One socket's saves: at most 20 a second, coalesced per page, each page written one save at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from sinpluma_async.contract import format_timestamp
+from sinpluma_async.db.engines import Database
+from sinpluma_async.errors import APIError, VersionConflictError
+from sinpluma_async.pages.announcements import SaveAnnouncer
+from sinpluma_async.pages.service import PageRevision, save_draft
+from sinpluma_async.realtime.protocol import (
+    AckMessage,
+    ConflictMessage,
+    ErrorMessage,
+    MessageError,
+    SaveMessage,
+    ServerMessage,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_SAVES_PER_SECOND = 20
+
+
+@dataclass
+class PageWriter:
+    """The saves of one page from one socket: one written at a time, the newest waiting."""
+
+    pending: SaveMessage | None = None
+    superseded: list[int] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+    last_base: int | None = None
+    revision: PageRevision | None = None
+
+
+class EditorSaves:
+    """Writes an editor socket's saves, and answers each with an ack, a conflict or an error."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        announcer: SaveAnnouncer,
+        viewer_id: int,
+        origin: str,
+        push: Callable[[ServerMessage], None],
+    ) -> None:
+        self._db = db
+        self._announcer = announcer
+        self._viewer_id = viewer_id
+        self._origin = origin
+        self._push = push
+        self._writers: dict[int, PageWriter] = {}
+        self._recent: deque[float] = deque()
+
+    def accept(self, save: SaveMessage) -> None:
+        """Queue a save for writing; more than 20 within a second is a MessageError (429)."""
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= MAX_SAVES_PER_SECOND:
+            raise MessageError(429, "rate_limited", "At most 20 saves a second", save.client_seq)
+        self._recent.append(now)
+        writer = self._writers.setdefault(save.page_id, PageWriter())
+        if writer.pending is not None:
+            writer.superseded.append(writer.pending.client_seq)
+        writer.pending = save
+        if writer.task is None or writer.task.done():
+            writer.task = asyncio.create_task(self._write(writer))
+
+    async def settle(self) -> None:
+        """Let the saves already being written finish, and their answers be queued."""
+        writing = [writer.task for writer in self._writers.values() if writer.task is not None]
+        if writing:
+            await asyncio.gather(*writing, return_exceptions=True)
+
+    async def _write(self, writer: PageWriter) -> None:
+        # The newest save is taken only when a write starts: every save that arrived before it
+        # is acked with the version that holds the newest one.
+        while writer.pending is not None:
+            save, writer.pending = writer.pending, None
+            acked = [*writer.superseded, save.client_seq]
+            writer.superseded = []
+            base = save.base_version
+            if base is not None and base == writer.last_base and writer.revision is not None:
+                # The client had not yet seen the ack of our previous write of this page when it
+                # sent this one: that write is the base it meant.
+                base = writer.revision.version
+            # Shielded: a socket closing mid-write must not abandon a commit half done.
+            await asyncio.shield(self._write_one(writer, save, base, acked))
+
+    async def _write_one(
+        self, writer: PageWriter, save: SaveMessage, base: int | None, acked: list[int]
+    ) -> None:
+        try:
+            saved = await save_draft(
+                db=self._db,
+                announcer=self._announcer,
+                origin=self._origin,
+                viewer_id=self._viewer_id,
+                page_id=save.page_id,
+                title=save.title,
+                content=save.content,
+                base_version=base,
+                since=writer.revision,
+            )
+        except VersionConflictError as conflict:
+            current = conflict.current_version
+            for seq in acked:
+                self._push(ConflictMessage(page_id=save.page_id, client_seq=seq, current_version=current))
+            return
+        except APIError as error:
+            self._refuse(acked, error.status, error.code, error.detail or error.code)
+            return
+        except (OperationalError, InterfaceError):
+            log.warning("Save of page %s failed: database unavailable", save.page_id)
+            self._refuse(acked, 503, "service_unavailable", "The database is unavailable; nothing was saved")
+            return
+        except Exception:
+            # A save that fails for a reason of ours must still be answered, or the editor
+            # would wait for its ack forever.
+            log.exception("Save of page %s failed", save.page_id)
+            self._refuse(acked, 500, "internal_error", "The server failed to save this change")
+            return
+        writer.last_base, writer.revision = save.base_version, saved
+        self._ack(acked, saved)
+
+    def _ack(self, client_seqs: list[int], saved: PageRevision) -> None:
+        saved_at = format_timestamp(saved.saved_at)
+        for seq in client_seqs:
+            self._push(
+                AckMessage(page_id=saved.page_id, client_seq=seq, version=saved.version, saved_at=saved_at)
+            )
+
+    def _refuse(self, client_seqs: list[int], status: int, code: str, detail: str) -> None:
+        for seq in client_seqs:
+            self._push(ErrorMessage(client_seq=seq, status=status, code=code, detail=detail))
