@@ -1,4 +1,4 @@
-"""CPU of one autosave's database work: `pages.service.save_draft` on MariaDB, in this process.
+"""CPU of one autosave's database work: `pages.saves.save_draft` on MariaDB, in this process.
 
 Run: .venv/bin/python bench/save_cpu.py [--saves 3000] [--runs 2]
 
@@ -24,7 +24,7 @@ from harness import mysql_admin, mysql_connection, named_processes_cpu
 
 from sinpluma_async.cli import migrate
 from sinpluma_async.db.engines import Database
-from sinpluma_async.pages.service import AUTOSAVE_STATEMENTS, PageRevision, save_draft
+from sinpluma_async.pages.saves import AUTOSAVE_STATEMENTS, PageRevision, save_draft
 from sinpluma_async.realtime.events import LocalEventBus
 from sinpluma_async.realtime.saves import SaveAnnouncements
 

@@ -197,50 +197,55 @@ def validation_errors(error: ValidationError, location: str) -> list[FieldProble
     ]
 
 
+def problem_of(error: APIError) -> Response:
+    """The problem+json response of an APIError, with its headers and members."""
+    return problem_response(
+        error.status, error.code, error.detail, headers=error.headers, **error.extensions()
+    )
+
+
+async def _schema_error(error: RequestSchemaValidationError) -> Response:
+    location = "query" if isinstance(error, QuerystringValidationError) else "body"
+    cause = error.validation_error
+    if isinstance(cause, ValidationError):
+        errors = validation_errors(cause, location)
+    else:
+        errors = [{"loc": [location], "msg": str(cause), "type": "value_error"}]
+    detail = "Query string is invalid" if location == "query" else "Request body is invalid"
+    return problem_response(400, "validation_error", detail, errors=errors)
+
+
+async def _database_unavailable(error: Exception) -> Response:
+    log.warning("Database unavailable: %s", error)
+    return problem_of(ServiceUnavailableError("database"))
+
+
+async def _framework_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    headers: dict[str, str] = {}
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
+    code = CODES_BY_STATUS.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
+    return problem_response(status, code, _framework_detail(status, error), headers=headers)
+
+
+async def _unexpected(error: Exception) -> Response:
+    log.exception("Unhandled error", exc_info=error)
+    return problem_response(500, "internal_error", "The server failed to handle the request")
+
+
+async def _api_error(error: APIError) -> Response:
+    return problem_of(error)
+
+
 def register_error_handlers(app: Quart) -> None:
     """Route every exception, the framework's included, to a problem+json response."""
-
-    @app.errorhandler(APIError)
-    async def handle_api_error(error: APIError) -> Response:
-        return problem_response(
-            error.status, error.code, error.detail, headers=error.headers, **error.extensions()
-        )
-
-    @app.errorhandler(RequestSchemaValidationError)
-    async def handle_schema_error(error: RequestSchemaValidationError) -> Response:
-        location = "query" if isinstance(error, QuerystringValidationError) else "body"
-        cause = error.validation_error
-        if isinstance(cause, ValidationError):
-            errors = validation_errors(cause, location)
-        else:
-            errors = [{"loc": [location], "msg": str(cause), "type": "value_error"}]
-        detail = "Query string is invalid" if location == "query" else "Request body is invalid"
-        return problem_response(400, "validation_error", detail, errors=errors)
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    @app.errorhandler(PoolTimeoutError)
-    async def handle_database_unavailable(error: Exception) -> Response:
-        log.warning("Database unavailable: %s", error)
-        unavailable = ServiceUnavailableError("database")
-        return problem_response(
-            unavailable.status, unavailable.code, unavailable.detail, headers=unavailable.headers
-        )
-
-    @app.errorhandler(HTTPException)
-    async def handle_http_exception(error: HTTPException) -> Response:
-        status = error.code or 500
-        headers: dict[str, str] = {}
-        if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
-            headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
-        code = CODES_BY_STATUS.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
-        detail = _framework_detail(status, error)
-        return problem_response(status, code, detail, headers=headers)
-
-    @app.errorhandler(Exception)
-    async def handle_unexpected(error: Exception) -> Response:
-        log.exception("Unhandled error", exc_info=error)
-        return problem_response(500, "internal_error", "The server failed to handle the request")
+    app.register_error_handler(APIError, _api_error)
+    app.register_error_handler(RequestSchemaValidationError, _schema_error)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.register_error_handler(unavailable, _database_unavailable)
+    app.register_error_handler(HTTPException, _framework_error)
+    app.register_error_handler(Exception, _unexpected)
 
 
 def _framework_detail(status: int, error: HTTPException) -> str:

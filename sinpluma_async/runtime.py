@@ -17,7 +17,7 @@ from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.pages.announcements import SaveAnnouncer
-from sinpluma_async.pages.service import AUTOSAVE_STATEMENTS
+from sinpluma_async.pages.saves import AUTOSAVE_STATEMENTS
 from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus
 from sinpluma_async.realtime.hub import Hub
 from sinpluma_async.realtime.protocol import encode, session_ended_event

@@ -5,7 +5,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from sinpluma_async.errors import invalid
 from sinpluma_async.openapi import empty_response, problems
-from sinpluma_async.pages import service
+from sinpluma_async.pages import saves, service
 from sinpluma_async.pages.schemas import (
     PageCreate,
     PageEditor,
@@ -93,7 +93,7 @@ async def get_page(page_id: int, query_args: PageModeQuery) -> tuple[PageView, i
 async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dict[str, str]]:
     """Save title, content or position; `base_version` or `If-Match` make the save conditional."""
     runtime = current_runtime()
-    saved = await service.save_page(
+    saved = await saves.save_page(
         db=runtime.database,
         announcer=runtime.announcer,
         viewer_id=current_identity().user_id,

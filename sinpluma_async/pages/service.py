@@ -1,24 +1,21 @@
-"""Pages: drafts with versions, positions, publishing. `save_page` is the one save routine."""
+"""Pages: listing, creating, reading, publishing and deleting; `pages.saves` saves them."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, exists, func, select, update
+from sqlalchemy import delete, func, select
 
 from sinpluma_async.db.engines import Database
 from sinpluma_async.db.types import utcnow
-from sinpluma_async.errors import VersionConflictError, forbidden, invalid
-from sinpluma_async.notebooks.models import NOTEBOOKS
+from sinpluma_async.errors import forbidden
 from sinpluma_async.pages import positions, slate
-from sinpluma_async.pages.announcements import PageUpdated, SaveAnnouncer
 from sinpluma_async.pages.models import PAGES, Page
-from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSaved, PageSummary
+from sinpluma_async.pages.saves import stored_content
+from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSummary
 from sinpluma_async.pages.summaries import page_summary, visible_pages
-from sinpluma_async.pages.write_locks import TOUCH_NOTEBOOK, page_for_writing, written_by
+from sinpluma_async.pages.write_locks import page_for_writing
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.visibility import (
     notebook_for_reading,
@@ -28,14 +25,6 @@ from sinpluma_async.visibility import (
 )
 
 Mode = Literal["reader", "editor"]
-
-
-def stored_content(document: list[Any]) -> str:
-    """Validate a Slate document and return its stored form, or raise a 400 naming `content`."""
-    try:
-        return slate.serialize(slate.validate(document))
-    except slate.SlateError as error:
-        raise invalid(["content"], str(error)) from None
 
 
 def editor_page(page: Page) -> PageEditor:
@@ -115,181 +104,6 @@ async def get_page(
     if not page.published:
         raise page_not_found()
     return reader_page(page)
-
-
-# Built once: saves are the hottest writes there are. A None keeps the column as it is.
-_DRAFT_VALUES = {
-    PAGES.c.title: func.coalesce(bindparam("new_title", type_=PAGES.c.title.type), PAGES.c.title),
-    PAGES.c.content: func.coalesce(bindparam("new_content", type_=PAGES.c.content.type), PAGES.c.content),
-    PAGES.c.version: bindparam("new_version", type_=PAGES.c.version.type),
-    PAGES.c.updated_at: bindparam("now", type_=PAGES.c.updated_at.type),
-}
-_SAVE_DRAFT = update(PAGES).where(PAGES.c.id == bindparam("page_id")).values(_DRAFT_VALUES)
-
-# A save from a known revision: TOUCH_NOTEBOOK first, as every page write locks the notebook,
-# then the page, only if it is still at that revision and the viewer wrote it. (One multi-table
-# UPDATE of both rows was measured: it saves a round trip but costs MariaDB about a third more
-# CPU per save than these two statements.)
-_SAVE_DRAFT_AT_REVISION = _SAVE_DRAFT.where(
-    PAGES.c.notebook_id == bindparam("of_notebook"),
-    PAGES.c.version == bindparam("revision"),
-    exists().where(NOTEBOOKS.c.id == bindparam("of_notebook"), written_by("viewer_id")),
-)
-# What `_save_from` runs in `statements_transaction`: the database prepares them when it is built.
-AUTOSAVE_STATEMENTS = (TOUCH_NOTEBOOK, _SAVE_DRAFT_AT_REVISION)
-
-
-@dataclass(frozen=True)
-class PageRevision:
-    """A page as a committed save left it. The same writer's next save may start from it."""
-
-    page_id: int
-    notebook_id: int
-    version: int
-    title: str
-    saved_at: datetime
-
-
-class _RevisionGoneError(Exception):
-    """The page moved on from the revision a save started from; its transaction rolls back."""
-
-
-async def save_page(
-    *,
-    db: Database,
-    announcer: SaveAnnouncer,
-    viewer_id: int,
-    page_id: int,
-    title: str | None = None,
-    content: list[Any] | None = None,
-    position: int | None = None,
-    base_version: int | None = None,
-) -> PageSaved:
-    """Save a page and announce it: the REST save. `save_draft` is the same save without a position.
-
-    The version goes up by exactly one per successful save. A stale `base_version` is a
-    VersionConflictError (412 with `current_version`), and nothing is written.
-    """
-    stored = None if content is None else stored_content(content)
-    revision, position_now = await _save_locked(
-        db=db,
-        viewer_id=viewer_id,
-        page_id=page_id,
-        title=title,
-        stored=stored,
-        position=position,
-        base_version=base_version,
-    )
-    await _announce(announcer, revision, origin=None)
-    return PageSaved(
-        page_id=page_id,
-        version=revision.version,
-        title=revision.title,
-        position=position_now,
-        updated_at=revision.saved_at,
-    )
-
-
-async def save_draft(
-    *,
-    db: Database,
-    announcer: SaveAnnouncer,
-    origin: str | None,
-    viewer_id: int,
-    page_id: int,
-    content: list[Any],
-    title: str | None = None,
-    base_version: int | None = None,
-    since: PageRevision | None = None,
-) -> PageRevision:
-    """Save a page's draft and announce it: the websocket's save, with `save_page`'s rules.
-
-    `since` is the revision the same writer's previous save left. While the page is still
-    there, the save is two statements that check and write at once; otherwise (or on the first
-    save) it reads the page first, and refuses or conflicts exactly as `save_page` does.
-    `origin` names the socket that saves, which is not told of its own save.
-    """
-    stored = stored_content(content)
-    revision = None
-    if since is not None and since.page_id == page_id and base_version in (None, since.version):
-        try:
-            revision = await _save_from(db=db, viewer_id=viewer_id, since=since, title=title, stored=stored)
-        except _RevisionGoneError:
-            revision = None  # the page moved on: the locked save below reads it as it is
-    if revision is None:
-        revision, _ = await _save_locked(
-            db=db,
-            viewer_id=viewer_id,
-            page_id=page_id,
-            title=title,
-            stored=stored,
-            position=None,
-            base_version=base_version,
-        )
-    await _announce(announcer, revision, origin=origin)
-    return revision
-
-
-async def _announce(announcer: SaveAnnouncer, saved: PageRevision, *, origin: str | None) -> None:
-    await announcer.announce(PageUpdated(saved.page_id, saved.version, saved.title, saved.saved_at, origin))
-
-
-async def _save_from(
-    *, db: Database, viewer_id: int, since: PageRevision, title: str | None, stored: str
-) -> PageRevision:
-    now = utcnow()
-    params = {
-        "of_notebook": since.notebook_id,
-        "page_id": since.page_id,
-        "revision": since.version,
-        "viewer_id": viewer_id,
-        "new_version": since.version + 1,
-        "new_title": title,
-        "new_content": stored,
-        "now": now,
-    }
-    async with db.statements_transaction() as run:
-        if await run(TOUCH_NOTEBOOK, params) == 0:
-            raise _RevisionGoneError
-        if await run(_SAVE_DRAFT_AT_REVISION, params) == 0:
-            raise _RevisionGoneError
-    return PageRevision(
-        since.page_id, since.notebook_id, since.version + 1, since.title if title is None else title, now
-    )
-
-
-async def _save_locked(
-    *,
-    db: Database,
-    viewer_id: int,
-    page_id: int,
-    title: str | None,
-    stored: str | None,
-    position: int | None,
-    base_version: int | None,
-) -> tuple[PageRevision, int]:
-    """Lock and read the page, check it, write it: the revision saved and the page's position."""
-    async with db.connection_transaction() as connection:
-        now = utcnow()
-        page = await page_for_writing(connection, page_id=page_id, viewer_id=viewer_id, now=now)
-        if base_version is not None and base_version != page.version:
-            raise VersionConflictError(page.version)
-        if position is not None:
-            await positions.move(connection, page, position)
-        await connection.execute(
-            _SAVE_DRAFT,
-            {
-                "page_id": page.id,
-                "new_title": title,
-                "new_content": stored,
-                "new_version": page.version + 1,
-                "now": now,
-            },
-        )
-    revision = PageRevision(
-        page.id, page.notebook_id, page.version + 1, page.title if title is None else title, now
-    )
-    return revision, page.position if position is None else position
 
 
 async def set_published(*, db: Database, viewer_id: int, page_id: int, published: bool) -> PageEditor:

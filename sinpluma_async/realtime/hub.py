@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.realtime.close_codes import CloseCode
@@ -17,10 +17,24 @@ from sinpluma_async.realtime.protocol import (
 )
 from sinpluma_async.security.revocation import RevocationStore
 
-if TYPE_CHECKING:
-    from sinpluma_async.realtime.connection import EditorConnection
-
 log = logging.getLogger(__name__)
+
+
+class EditorConnection(Protocol):
+    """What the hub needs of a socket (realtime.connection.EditorConnection is the one there is)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def session_id(self) -> str: ...
+
+    @property
+    def watched(self) -> set[int]: ...
+
+    def push_encoded(self, text: str) -> None: ...
+
+    def end(self, code: int) -> None: ...
 
 
 class Hub:

@@ -15,7 +15,7 @@ from sinpluma_async.contract import format_timestamp
 from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import APIError, VersionConflictError
 from sinpluma_async.pages.announcements import SaveAnnouncer
-from sinpluma_async.pages.service import PageRevision, save_draft
+from sinpluma_async.pages.saves import PageRevision, save_draft
 from sinpluma_async.realtime.protocol import (
     AckMessage,
     ConflictMessage,

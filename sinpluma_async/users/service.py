@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,18 +86,7 @@ async def update_settings(
     changes: UserUpdate,
 ) -> UserPrivate:
     """Apply a partial settings change; email and password changes need the current password."""
-    fields = changes.model_dump(exclude_unset=True)
-    fields.pop("current_password", None)
-    async with db.snapshot() as session:
-        user = await session.get(User, user_id)
-    if user is None:
-        raise not_found("No such user")
-    if "email" in fields or "password" in fields:
-        current = changes.current_password or ""
-        if not await passwords.verify(current, user.password_hash):
-            raise forbidden("current_password is wrong", code="invalid_credentials")
-    if fields.get("password") is not None:
-        fields["password_hash"] = await passwords.hash(fields.pop("password"))
+    fields = await _checked_changes(db=db, passwords=passwords, user_id=user_id, changes=changes)
     try:
         async with db.transaction() as session:
             await _ensure_available(
@@ -117,3 +108,22 @@ async def update_settings(
                 session, username=fields.get("username"), email=fields.get("email"), exclude_user_id=user_id
             )
         raise
+
+
+async def _checked_changes(
+    *, db: Database, passwords: PasswordHasher, user_id: int, changes: UserUpdate
+) -> dict[str, Any]:
+    """The columns to set: the current password checked if it must be, a new password hashed."""
+    fields = changes.model_dump(exclude_unset=True)
+    fields.pop("current_password", None)
+    async with db.snapshot() as session:
+        user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("No such user")
+    if "email" in fields or "password" in fields:
+        current = changes.current_password or ""
+        if not await passwords.verify(current, user.password_hash):
+            raise forbidden("current_password is wrong", code="invalid_credentials")
+    if fields.get("password") is not None:
+        fields["password_hash"] = await passwords.hash(fields.pop("password"))
+    return fields
