@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pymysql
 import redis
-from servers import LiveServer, server_environment
+from servers import LiveServer, process_stats, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -32,16 +32,9 @@ def process_tree_cpu(root: int) -> float:
     """User + system CPU seconds of `root` and every live descendant (Hypercorn spawns its workers)."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        # After the command name: state(3) ppid(4) ... utime(14) stime(15), 1-based as in proc(5).
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    for pid, fields in process_stats():
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -32,6 +32,21 @@ LISTENING = b"Running on http://"
 KEPT_LOG_LINES = 500
 
 _started: list[ServerProcess] = []
+
+
+def process_stats() -> Iterator[tuple[int, list[str]]]:
+    """Each process's pid and the fields of /proc/<pid>/stat after its command name.
+
+    Counted from 1 as in proc(5), field N is at index N - 3: state(3) is [0], ppid(4) [1],
+    session(6) [3], utime(14) [11], stime(15) [12].
+    """
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            yield int(entry.name), (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
 
 
 def free_port() -> int:

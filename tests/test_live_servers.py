@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.servers import process_stats
 from tests.live import LiveServer
 from tests.support import PASSWORD
 
@@ -57,18 +58,7 @@ def test_refresh_token_rotated_on_one_process_is_reuse_on_the_other(live_servers
 
 def processes_of_session(session: int) -> list[int]:
     """Processes of the session, as /proc lists them, leaving out zombies."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        # After the command name: state(3) ppid(4) pgrp(5) session(6), 1-based as in proc(5).
-        if int(fields[3]) == session and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
+    return [pid for pid, fields in process_stats() if int(fields[3]) == session and fields[0] != "Z"]
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes through /proc")
