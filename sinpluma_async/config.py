@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
@@ -67,6 +68,19 @@ def origin_list(raw: str, name: str) -> tuple[str, ...]:
     return tuple(origin.strip() for origin in raw.split(",") if origin.strip())
 
 
+def network_list(raw: str, name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDR networks (`10.0.0.0/8, 127.0.0.1`)."""
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name} must list addresses or networks, not {item!r}") from None
+    return tuple(networks)
+
+
 def random_secret() -> str:
     """A signing secret for this process only, when none is configured."""
     return secrets.token_urlsafe(48)
@@ -111,6 +125,9 @@ class Settings:
     max_image_bytes: Annotated[int, Variable("SINPLUMA_MAX_IMAGE_BYTES", positive_int)] = 5 * 1024 * 1024
     max_json_bytes: int = 4 * 1024 * 1024
     cors_origins: Annotated[tuple[str, ...], Variable("SINPLUMA_CORS_ORIGINS", origin_list)] = ("*",)
+    trusted_proxies: Annotated[
+        tuple[IPv4Network | IPv6Network, ...], Variable("SINPLUMA_TRUSTED_PROXIES", network_list)
+    ] = ()
     websocket_auth_seconds: float = 10
 
     @classmethod
