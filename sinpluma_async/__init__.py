@@ -93,9 +93,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         app = cors(
             app,
             allow_origin=origins,
-            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match"],
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            expose_headers=["ETag", "Location", "Retry-After", "WWW-Authenticate"],
+            expose_headers=["ETag", "Idempotent-Replayed", "Location", "Retry-After", "WWW-Authenticate"],
             max_age=600,
         )
     return app

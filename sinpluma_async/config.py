@@ -129,6 +129,9 @@ class Settings:
         tuple[IPv4Network | IPv6Network, ...], Variable("SINPLUMA_TRUSTED_PROXIES", network_list)
     ] = ()
     websocket_auth_seconds: float = 10
+    idempotency_key_seconds: float = 24 * 3600
+    # How long a request's in-flight marker outlives its last renewal (every third of this).
+    idempotency_marker_seconds: float = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

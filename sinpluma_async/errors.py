@@ -137,6 +137,11 @@ def conflict(code: str, detail: str) -> APIError:
     return APIError(409, code, detail)
 
 
+def unprocessable(code: str, detail: str) -> APIError:
+    """A 422: the request is well formed but cannot be taken as it is (a reused idempotency key)."""
+    return APIError(422, code, detail)
+
+
 def payload_too_large(detail: str) -> APIError:
     return APIError(413, "payload_too_large", detail)
 

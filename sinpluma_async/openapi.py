@@ -20,6 +20,7 @@ IMAGE_UPLOAD_ATTRIBUTE = "_sinpluma_image_upload"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 BINARY = {"type": "string", "format": "binary"}
 ACCESS_ATTRIBUTE = "_sinpluma_access"
+IDEMPOTENCY_KEY_ATTRIBUTE = "_sinpluma_idempotency_key"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +59,30 @@ def image_upload(view: F) -> F:
     """Document a body that is an image: multipart field `image`, or the raw bytes."""
     setattr(view, IMAGE_UPLOAD_ATTRIBUTE, True)
     return view
+
+
+def idempotency_key_header(view: F) -> F:
+    """Document the `Idempotency-Key` request header, its 409 and 422, and `Idempotent-Replayed`."""
+    setattr(view, IDEMPOTENCY_KEY_ATTRIBUTE, True)
+    return problems(400, 409, 422)(view)
+
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "1-255 visible ASCII characters, or a quoted structured-field string. A repeat with the same "
+        "key, method, path and body within 24 hours gets the first response again, with "
+        "`Idempotent-Replayed: true`; 409 while the first is still running; 422 for another path or body."
+    ),
+    # What keys.idempotency_key accepts: a bare key, or a quoted one with `"` and `\` escaped.
+    "schema": {"type": "string", "pattern": r'^(?:[!#-~][!-~]{0,254}|"(?:[ !#-\[\]-~]|\\["\\]){1,255}")$'},
+}
+REPLAYED_RESPONSE_HEADER = {
+    "description": "`true` when the response is the stored answer to an earlier request with this key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 
 
 IMAGE_REQUEST_BODY = {
@@ -110,7 +135,16 @@ class ProblemAwareProvider(OpenAPIProvider):
                     responses[str(status)] = _problem_response(HTTPStatus(status).phrase)
                 responses["default"] = _problem_response("Any other error")
                 operation["responses"] = responses
+                if getattr(view, IDEMPOTENCY_KEY_ATTRIBUTE, False):
+                    _document_idempotency_key(operation)
         return paths, components
+
+
+def _document_idempotency_key(operation: dict[str, Any]) -> None:
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+    for status, response in operation["responses"].items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = REPLAYED_RESPONSE_HEADER
 
 
 def _problem_response(description: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sinpluma_async.config import Settings
 from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.genres.catalog import GenreCatalog
+from sinpluma_async.idempotency.stores import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from sinpluma_async.pages.announcements import SaveAnnouncer
 from sinpluma_async.pages.saves import AUTOSAVE_STATEMENTS
 from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus
@@ -47,6 +48,7 @@ class Runtime:
     events: EventBus
     announcer: SaveAnnouncer
     hub: Hub
+    idempotency: IdempotencyStore
     listener: asyncio.Task[None] | None = None
 
     @classmethod
@@ -75,6 +77,9 @@ class Runtime:
             events=events,
             announcer=SaveAnnouncements(events),
             hub=hub,
+            idempotency=RedisIdempotencyStore(redis, settings.redis_key_prefix)
+            if redis
+            else MemoryIdempotencyStore(),
         )
 
     async def close(self) -> None:

@@ -6,6 +6,7 @@ from quart import Blueprint, Response, request
 from quart_schema import validate_response
 
 from sinpluma_async.errors import not_found
+from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.images import service
 from sinpluma_async.images.schemas import ImageMetadata
 from sinpluma_async.images.service import ImageSlot, avatar_slot, cover_slot
@@ -73,6 +74,7 @@ async def get_user_image(username: str) -> Response:
 @problems(403, 404)
 @image_upload
 @auth_required
+@idempotent
 @validate_response(ImageMetadata, 201)
 async def upload_user_image(username: str) -> tuple[ImageMetadata, int]:
     """Set the caller's picture: JPEG, PNG, WebP or GIF, as multipart field `image` or a raw body."""
@@ -101,6 +103,7 @@ async def get_cover(notebook_id: int) -> Response:
 @problems(403, 404)
 @image_upload
 @auth_required
+@idempotent
 @validate_response(ImageMetadata, 201)
 async def upload_cover(notebook_id: int) -> tuple[ImageMetadata, int]:
     """Set the cover of the caller's notebook."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request, validate_response
 
+from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.notebooks import service
 from sinpluma_async.notebooks.schemas import (
     NotebookCreate,
@@ -44,6 +45,7 @@ async def list_notebooks(query_args: NotebookQuery) -> Paginated[NotebookRead]:
 @blueprint.post("/")
 @auth_required
 @validate_request(NotebookCreate)
+@idempotent
 @validate_response(NotebookRead, 201)
 async def create_notebook(data: NotebookCreate) -> tuple[NotebookRead, int, dict[str, str]]:
     """Start a draft notebook; the author is the caller."""

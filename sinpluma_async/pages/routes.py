@@ -4,6 +4,7 @@ from quart import Blueprint, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from sinpluma_async.errors import invalid
+from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.openapi import empty_response, problems
 from sinpluma_async.pages import saves, service
 from sinpluma_async.pages.schemas import (
@@ -58,6 +59,7 @@ async def list_pages(query_args: PageListQuery) -> Paginated[PageSummary]:
 @problems(403, 404)
 @auth_required
 @validate_request(PageCreate)
+@idempotent
 @validate_response(PageEditor, 201)
 async def create_page(data: PageCreate) -> tuple[PageEditor, int, dict[str, str]]:
     """Append a page to the caller's notebook."""
@@ -109,6 +111,7 @@ async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dic
 @blueprint.post("/<int:page_id>/publish")
 @problems(403, 404)
 @auth_required
+@idempotent
 @validate_response(PageEditor)
 async def publish_page(page_id: int) -> tuple[PageEditor, int, dict[str, str]]:
     """Publish the current draft title and content for readers."""

@@ -10,6 +10,7 @@ from quart_schema import (
 from quart_schema.conversion import model_load
 
 from sinpluma_async.errors import invalid
+from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.openapi import empty_response, problems
 from sinpluma_async.pagination import PageQuery, Paginated, paginate
 from sinpluma_async.readings import service
@@ -36,6 +37,7 @@ async def list_readings(query_args: PageQuery) -> Paginated[ReadingRead]:
 @problems(404, 409)
 @auth_required
 @validate_request(ReadingCreate)
+@idempotent
 @validate_response(Following, 201)
 async def follow(data: ReadingCreate) -> tuple[Following, int]:
     """Follow a notebook."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 from quart import Blueprint
 from quart_schema import validate_request, validate_response
 
+from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.openapi import problems
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import (
@@ -22,6 +23,7 @@ blueprint = Blueprint("users", __name__, url_prefix="/user")
 @problems(409)
 @public
 @validate_request(UserCreate)
+@idempotent
 @validate_response(UserPrivate, 201)
 async def register(data: UserCreate) -> tuple[UserPrivate, int]:
     """Create an account.
