@@ -1,6 +1,7 @@
 """Peak server memory and /healthz latency while 20 clients upload a 5 MiB image each, at once.
 
 Run: .venv/bin/python bench/upload_memory.py --storage local|s3 [--uploads 20] [--size-mib 5] [--json]
+     [--idempotency-key]   (each upload sends its own Idempotency-Key: the body is hashed as it streams)
 
 `s3` starts moto's S3 server in its own process (its memory is not the API server's). Peak RSS is
 the kernel's high-water mark (VmHWM) of the server process, reset just before the uploads start.
@@ -112,8 +113,9 @@ async def bench(url: str, server_pid: int, args: argparse.Namespace) -> dict[str
             async with httpx.AsyncClient(base_url=url, timeout=120) as uploader:
                 start = time.perf_counter()
                 content = image if args.content_length else chunked(image)
+                keyed = {"Idempotency-Key": f"upload-{notebook_id}"} if args.idempotency_key else {}
                 response = await uploader.post(
-                    f"/notebooks/{notebook_id}/image/", headers=headers, content=content
+                    f"/notebooks/{notebook_id}/image/", headers=headers | keyed, content=content
                 )
                 expect(response, 201)
                 return time.perf_counter() - start
@@ -130,6 +132,7 @@ async def bench(url: str, server_pid: int, args: argparse.Namespace) -> dict[str
         assert stored.content == image, "the stored image differs from the upload"
     return {
         "storage": args.storage,
+        "idempotency_key": args.idempotency_key,
         "uploads": args.uploads,
         "size_mib": args.size_mib,
         "idle_rss_mib": idle_kib / 1024,
@@ -151,6 +154,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--content-length", action="store_true", help="send Content-Length instead of a chunked body"
+    )
+    parser.add_argument(
+        "--idempotency-key", action="store_true", help="send an Idempotency-Key with each upload"
     )
     args = parser.parse_args()
     env = {"SINPLUMA_MAX_IMAGE_BYTES": str(args.size_mib * 1024 * 1024)}
