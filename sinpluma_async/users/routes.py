@@ -4,6 +4,7 @@ from quart import Blueprint
 from quart_schema import validate_request, validate_response
 
 from sinpluma_async.openapi import problems
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import (
     auth_optional,
@@ -20,6 +21,7 @@ blueprint = Blueprint("users", __name__, url_prefix="/user")
 
 @blueprint.post("/register")
 @problems(409)
+@rate_limit("register")
 @public
 @validate_request(UserCreate)
 @validate_response(UserPrivate, 201)
@@ -34,6 +36,7 @@ async def register(data: UserCreate) -> tuple[UserPrivate, int]:
 
 @blueprint.get("/<username>")
 @problems(404)
+@rate_limit("read")
 @auth_optional
 @validate_response(UserPublic)
 async def get_profile(username: str) -> UserPublic:
@@ -48,6 +51,7 @@ async def get_profile(username: str) -> UserPublic:
 
 @blueprint.put("/settings")
 @problems(403, 409)
+@rate_limit("write")
 @auth_required
 @validate_request(UserUpdate)
 @validate_response(UserPrivate)
