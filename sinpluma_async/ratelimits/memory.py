@@ -99,9 +99,10 @@ class MemoryCounters:
                 window.stamps.remove(tally.stamp)
 
     def _window(self, hit: Hit) -> MovingWindow:
+        # A process's rates do not change while it runs: a counter keeps the rate it began with.
         name = _name(hit)
         window = self._windows.get(name)
-        if window is None or window.rate != hit.policy.rate:
+        if window is None:
             window = self._windows[name] = MovingWindow(hit.policy.rate)
         return window
 

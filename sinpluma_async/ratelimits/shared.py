@@ -56,7 +56,10 @@ for i = 1, #KEYS - guards do
   end
   local wait = 0
   if used[i] > 0 then
-    wait = tonumber(redis.call('LINDEX', key, math.min(used[i], amount) - 1)) + window - now
+    -- The oldest call, or (above a limit lowered since) the one whose leaving lets a call in.
+    local index = -1
+    if used[i] > amount then index = amount - 1 end
+    wait = tonumber(redis.call('LINDEX', key, index)) + window - now
   end
   result[#result + 1] = fits[i] and 1 or 0
   result[#result + 1] = used[i]
