@@ -1,7 +1,9 @@
 """Latency of an authenticated `GET /user/<username>` on a real Hypercorn server with a throwaway database.
 
 Run: .venv/bin/python bench/auth_latency.py --backend sqlite|mariadb [--requests N] [--concurrency C] [--json]
-For mariadb it also counts Redis commands and round trips per request (INFO commandstats / INFO stats).
+For mariadb it also counts Redis commands and round trips per request (INFO commandstats / INFO stats);
+commandstats also counts the commands a script runs (the rate-limit script's TIME, EXISTS, LLEN, ...).
+The server runs with rate limits on, raised above what the benchmark sends (bench/harness.py).
 """
 
 from __future__ import annotations
@@ -123,8 +125,8 @@ def summary(result: Mapping[str, Any]) -> str:
             f"{name} {calls:.3f}" for name, calls in result["redis_commands_by_name_per_req"].items()
         )
         lines.append(
-            f"redis per request: {result['redis_commands_per_req']:.3f} commands ({by_name or 'none'}), "
-            f"{result['redis_round_trips_per_req']:.3f} round trips"
+            f"redis per request: {result['redis_round_trips_per_req']:.3f} round trips, "
+            f"{result['redis_commands_per_req']:.3f} commands, a script's own included ({by_name or 'none'})"
         )
         if result["redis_new_connections"]:
             lines.append(f"WARNING: {result['redis_new_connections']} new Redis connections: other traffic")

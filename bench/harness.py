@@ -21,11 +21,16 @@ import pymysql
 import redis
 from servers import LiveServer, process_stats, server_environment
 
+from sinpluma_async.ratelimits.policies import POLICIES
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 REDIS_URL = f"redis://{HOST}:6379/0"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Limits stay on, so that a benchmark pays for counting, but far above what one client sends from one
+# address; ws-save keeps its default, which the autosave clients respect. A benchmark's env may override.
+BENCH_RATE_LIMITS = ",".join(f"{name}=100000000/1m" for name in POLICIES if name != "ws-save")
 
 
 def process_tree_cpu(root: int) -> float:
@@ -132,6 +137,7 @@ def running_server(
         settings = {
             "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
             "SINPLUMA_OBJECT_DIR": f"{tmp}/objects",
+            "SINPLUMA_RATE_LIMITS": BENCH_RATE_LIMITS,
         }
         run_id = secrets.token_hex(4)
         prefix = f"sinpluma-bench-{run_id}:"

@@ -18,6 +18,7 @@ from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
 from sinpluma_async.openapi import ProblemAwareProvider
 from sinpluma_async.operations.routes import blueprint as operations_blueprint
 from sinpluma_async.pages.routes import blueprint as pages_blueprint
+from sinpluma_async.ratelimits.http import install_rate_limits
 from sinpluma_async.readings.routes import blueprint as readings_blueprint
 from sinpluma_async.realtime.routes import blueprint as realtime_blueprint
 from sinpluma_async.requests import ApiRequest, StreamingHTTPConnection
@@ -38,6 +39,15 @@ message within 10 s: `{"type": "auth", "token": "<access token>"}` → `{"type":
 "detail"}`; `{"type": "subscribe" | "unsubscribe", "page_id"}` → `subscribed` and `page.updated`
 events; `{"type": "ping"}` → `{"type": "pong"}`; `auth` again renews the token. Over 2 MiB closes
 with 1009; more than 20 saves a second answers 429."""
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Idempotent-Replayed",
+    "Location",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "WWW-Authenticate",
+]
 BLUEPRINTS = (
     operations_blueprint,
     auth_blueprint,
@@ -57,6 +67,18 @@ async def secure_defaults(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def allow_cross_origin(app: Quart, origins: tuple[str, ...]) -> Quart:
+    """CORS for these origins: what a browser may send, and which response headers it may read."""
+    return cors(
+        app,
+        allow_origin="*" if origins == ("*",) else list(origins),
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match"],
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        expose_headers=CORS_EXPOSED_HEADERS,
+        max_age=600,
+    )
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -85,17 +107,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_error_handlers(app)
     install_runtime(app, settings)
+    install_rate_limits(app, settings)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.after_request(secure_defaults)
     if settings.cors_origins:
-        origins = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
-        app = cors(
-            app,
-            allow_origin=origins,
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match"],
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
-            expose_headers=["ETag", "Idempotent-Replayed", "Location", "Retry-After", "WWW-Authenticate"],
-            max_age=600,
-        )
+        app = allow_cross_origin(app, settings.cors_origins)
     return app

@@ -10,6 +10,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
+from sinpluma_async.ratelimits.policies import RateLimitSettings, parse_rate_limits
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sinpluma.db"
 MIN_SECRET_BYTES = 32
 
@@ -81,6 +83,14 @@ def network_list(raw: str, name: str) -> tuple[IPv4Network | IPv6Network, ...]:
     return tuple(networks)
 
 
+def rate_limit_table(raw: str, name: str) -> RateLimitSettings:
+    """`off`, or comma-separated overrides of the rate-limit policies (`login=10/10m,search=300/1m`)."""
+    try:
+        return parse_rate_limits(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name}: {error}") from None
+
+
 def random_secret() -> str:
     """A signing secret for this process only, when none is configured."""
     return secrets.token_urlsafe(48)
@@ -128,6 +138,9 @@ class Settings:
     trusted_proxies: Annotated[
         tuple[IPv4Network | IPv6Network, ...], Variable("SINPLUMA_TRUSTED_PROXIES", network_list)
     ] = ()
+    rate_limits: Annotated[RateLimitSettings, Variable("SINPLUMA_RATE_LIMITS", rate_limit_table)] = field(
+        default_factory=RateLimitSettings
+    )
     websocket_auth_seconds: float = 10
     idempotency_key_seconds: float = 24 * 3600
     # How long a request's in-flight marker outlives its last renewal (every third of this).
@@ -175,6 +188,8 @@ def refuse_unsafe(settings: Settings) -> None:
         raise ConfigError("SINPLUMA_JWT_SECRET is required in production")
     if settings.s3_endpoint and not (settings.s3_access_key and settings.s3_secret_key):
         raise ConfigError("SINPLUMA_S3_ENDPOINT needs SINPLUMA_S3_ACCESS_KEY and SINPLUMA_S3_SECRET_KEY")
+    if production and settings.rate_limits.off:
+        raise ConfigError("SINPLUMA_RATE_LIMITS=off is for load tests, never for production")
     if production and settings.bcrypt_rounds < 12:
         raise ConfigError("SINPLUMA_BCRYPT_ROUNDS below 12 is for development only")
     if not 4 <= settings.bcrypt_rounds <= 16:

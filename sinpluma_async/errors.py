@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -148,6 +149,17 @@ def payload_too_large(detail: str) -> APIError:
 
 def unsupported_media_type(detail: str) -> APIError:
     return APIError(415, "unsupported_media_type", detail)
+
+
+def rate_limited(policy: str, *, retry_after: float, headers: Mapping[str, str]) -> APIError:
+    """A 429: `policy` is exhausted; `Retry-After` is whole seconds, at least 1."""
+    seconds = max(1, math.ceil(retry_after))
+    return APIError(
+        429,
+        "rate_limited",
+        f"Too many requests under the {policy} rate limit; retry after the Retry-After seconds",
+        headers={"Retry-After": str(seconds), **headers},
+    )
 
 
 def bad_request(detail: str) -> APIError:

@@ -21,6 +21,9 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 BINARY = {"type": "string", "format": "binary"}
 ACCESS_ATTRIBUTE = "_sinpluma_access"
 IDEMPOTENCY_KEY_ATTRIBUTE = "_sinpluma_idempotency_key"
+# The rate-limit policies a route is counted under, or why it has none (ratelimits/http.py).
+RATE_LIMIT_ATTRIBUTE = "_sinpluma_rate_limits"
+RATE_LIMIT_EXEMPT_ATTRIBUTE = "_sinpluma_rate_limit_exempt"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,6 +108,7 @@ class ProblemAwareProvider(OpenAPIProvider):
         definitions = problem_schema.pop("$defs", {})
         document["components"]["schemas"].update(definitions)
         document["components"]["schemas"]["Problem"] = problem_schema
+        document["components"]["headers"] = RATE_LIMIT_HEADERS
         return document
 
     def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -133,6 +137,8 @@ class ProblemAwareProvider(OpenAPIProvider):
                     responses[str(status)] = {"description": HTTPStatus(status).phrase}
                 for status in sorted(statuses):
                     responses[str(status)] = _problem_response(HTTPStatus(status).phrase)
+                if getattr(view, RATE_LIMIT_ATTRIBUTE, ()):
+                    _document_rate_limit(responses)
                 responses["default"] = _problem_response("Any other error")
                 operation["responses"] = responses
                 if getattr(view, IDEMPOTENCY_KEY_ATTRIBUTE, False):
@@ -145,6 +151,33 @@ def _document_idempotency_key(operation: dict[str, Any]) -> None:
     for status, response in operation["responses"].items():
         if status.startswith("2"):
             response.setdefault("headers", {})["Idempotent-Replayed"] = REPLAYED_RESPONSE_HEADER
+
+
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": 'The policy nearest its limit: `"login";q=5;w=600` (q calls per w seconds)',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'That policy\'s state: `"login";r=2;t=412` (r calls left; one more in t seconds)',
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {"description": "Seconds until the call would fit", "schema": {"type": "integer"}},
+}
+
+
+def _document_rate_limit(responses: dict[str, Any]) -> None:
+    """A limited operation: 429 with Retry-After, and the rate-limit headers on its answers."""
+    responses["429"] = _problem_response(HTTPStatus(429).phrase)
+    references = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
+    for status, response in responses.items():
+        if status.startswith(("2", "4")):
+            names = (
+                references
+                if status == "429"
+                else {name: ref for name, ref in references.items() if name != "Retry-After"}
+            )
+            response["headers"] = {**response.get("headers", {}), **names}
 
 
 def _problem_response(description: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.idempotency.stores import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from sinpluma_async.pages.announcements import SaveAnnouncer
 from sinpluma_async.pages.saves import AUTOSAVE_STATEMENTS
+from sinpluma_async.ratelimits.limiter import RateLimits, open_rate_limits
 from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus
 from sinpluma_async.realtime.hub import Hub
 from sinpluma_async.realtime.protocol import encode, session_ended_event
@@ -41,6 +42,8 @@ class Runtime:
     database: Database
     redis: Redis | None
     revocations: RevocationStore
+    # None when SINPLUMA_RATE_LIMITS is off.
+    rate_limits: RateLimits | None
     tokens: TokenCodec
     passwords: PasswordHasher
     genres: GenreCatalog
@@ -66,6 +69,7 @@ class Runtime:
             ),
             redis=redis,
             revocations=revocations,
+            rate_limits=open_rate_limits(settings, redis, revocations),
             tokens=TokenCodec(
                 secret=settings.jwt_secret,
                 access_seconds=settings.access_token_seconds,

@@ -26,8 +26,9 @@ from sinpluma_async import create_app
 from sinpluma_async.cli import migrate
 from sinpluma_async.config import Settings
 from sinpluma_async.models import load_models
+from sinpluma_async.ratelimits.policies import parse_rate_limits
 from tests.live import LiveServer, free_port, server_pair, service_environment, still_running
-from tests.support import Account, make_account
+from tests.support import RELAXED_RATE_LIMITS, Account, make_account
 
 MARIADB_SERVER_URL = os.environ.get("TEST_MARIADB_URL", "mysql+aiomysql://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -140,12 +141,16 @@ class Backend:
 
 @pytest.fixture(params=["sqlite", "mariadb"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """Settings for one backend, on an empty database and a private Redis key prefix."""
+    """Settings for one backend, on an empty database and a private Redis key prefix.
+
+    Rate limits are counted but raised far above what a test sends: tests about limits set theirs.
+    """
     base = Settings(
         bcrypt_rounds=4,
         jwt_secret=secrets.token_urlsafe(48),
         jwt_secret_generated=False,
         object_dir=tmp_path / "objects",
+        rate_limits=parse_rate_limits(RELAXED_RATE_LIMITS),
     )
     if request.param == "sqlite":
         database = tmp_path / "sinpluma.db"

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from bench.servers import LiveServer, free_port, still_running
+from tests.support import RELAXED_RATE_LIMITS
 
 __all__ = [
     "LiveServer",
@@ -43,6 +44,7 @@ def service_environment(*, mariadb_url: str, redis_url: str, s3_endpoint: str) -
         "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:live:{run}:",
         "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
         "SINPLUMA_BCRYPT_ROUNDS": "4",
+        "SINPLUMA_RATE_LIMITS": RELAXED_RATE_LIMITS,
         **s3_environment(s3_endpoint, bucket=f"live-{run}"),
     }
 

@@ -11,7 +11,12 @@ from typing import Any
 from quart.typing import TestClientProtocol
 from sqlalchemy import event
 
+from sinpluma_async.ratelimits.policies import POLICIES
+
 PASSWORD = "correct horse battery"
+# SINPLUMA_RATE_LIMITS for tests that are not about limits: far above what any test sends, from one
+# address. ws-save keeps its default, which the autosave tests rely on.
+RELAXED_RATE_LIMITS = ",".join(f"{name}=1000000/1m" for name in POLICIES if name != "ws-save")
 WAIT_SECONDS = 10
 CHECK_EVERY_SECONDS = 0.01
 SEEDED_GENRES = [

@@ -7,6 +7,8 @@ from sinpluma_async.auth import service
 from sinpluma_async.auth.schemas import LoginRequest, LoginResponse, TokenPair
 from sinpluma_async.errors import unauthorized
 from sinpluma_async.openapi import empty_response, problems
+from sinpluma_async.ratelimits.http import rate_limit
+from sinpluma_async.ratelimits.login import LoginAttempts, login_rate_limits
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import (
     auth_required,
@@ -21,6 +23,7 @@ blueprint = Blueprint("auth", __name__, url_prefix="/user")
 
 @blueprint.post("/login")
 @problems(401)
+@login_rate_limits
 @public
 @validate_request(LoginRequest)
 @validate_response(LoginResponse)
@@ -28,12 +31,17 @@ async def login(data: LoginRequest) -> LoginResponse:
     """Log in with a username or email and a password; opens a session."""
     runtime = current_runtime()
     return await service.login(
-        db=runtime.database, passwords=runtime.passwords, tokens=runtime.tokens, credentials=data
+        db=runtime.database,
+        passwords=runtime.passwords,
+        tokens=runtime.tokens,
+        credentials=data,
+        attempts=LoginAttempts.of_request(),
     )
 
 
 @blueprint.delete("/logout")
 @empty_response(204)
+@rate_limit("write")
 @auth_required
 async def logout() -> tuple[str, int]:
     """End the caller's session: its access and refresh tokens stop working everywhere."""
@@ -45,6 +53,7 @@ async def logout() -> tuple[str, int]:
 
 
 @blueprint.post("/token/refresh")
+@rate_limit("refresh")
 @refresh_token_required
 @validate_response(TokenPair)
 async def refresh() -> TokenPair:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,16 +31,35 @@ def _expiry(claims: Claims) -> datetime:
     return datetime.fromtimestamp(claims.expires_at, UTC)
 
 
+class LoginAttempts(Protocol):
+    async def admit(self, account: str) -> None:
+        """Count an attempt on `account`, before its password is checked; raise when refused."""
+
+    async def succeeded(self) -> None:
+        """The password was right: the attempt is not a failure."""
+
+
 async def login(
-    *, db: Database, passwords: PasswordHasher, tokens: TokenCodec, credentials: LoginRequest
+    *,
+    db: Database,
+    passwords: PasswordHasher,
+    tokens: TokenCodec,
+    credentials: LoginRequest,
+    attempts: LoginAttempts,
 ) -> LoginResponse:
-    """Open a session for valid credentials; unknown users and wrong passwords look alike."""
+    """Open a session for valid credentials; unknown users and wrong passwords look alike.
+
+    The attempt is counted against the account the username or email names (in whatever case, or
+    accents, the database's collation matches), or against the name itself when there is none.
+    """
     column = User.email if "@" in credentials.username else User.username
     async with db.snapshot() as session:
         row = (await session.execute(profile_query(column == credentials.username))).one_or_none()
     user, notebook_count = row if row is not None else (None, 0)
+    await attempts.admit(f"user:{user.id}" if user else f"name:{credentials.username.casefold()}")
     if not await passwords.verify(credentials.password, user.password_hash if user else None) or user is None:
         raise unauthorized("invalid_credentials", "The username or password is wrong")
+    await attempts.succeeded()
     sid = new_id()
     pair, refresh = _token_pair(tokens, user_id=user.id, sid=sid)
     now = utcnow()

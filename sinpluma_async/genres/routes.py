@@ -5,6 +5,7 @@ from quart_schema import validate_response
 
 from sinpluma_async.genres.schemas import GenreList
 from sinpluma_async.openapi import empty_response
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import public
 
@@ -14,6 +15,7 @@ CACHE_CONTROL = "public, max-age=300"
 
 @blueprint.get("/")
 @empty_response(304)
+@rate_limit("read")
 @public
 @validate_response(GenreList)
 async def list_genres() -> GenreList | Response | tuple[GenreList, int, dict[str, str]]:

@@ -12,6 +12,7 @@ from sinpluma_async.images.schemas import ImageMetadata
 from sinpluma_async.images.service import ImageSlot, avatar_slot, cover_slot
 from sinpluma_async.images.uploads import upload_chunks
 from sinpluma_async.openapi import binary_response, empty_response, image_upload, problems
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import auth_optional, auth_required, current_identity, public, viewer_id
 from sinpluma_async.storage import ObjectMissingError
@@ -64,6 +65,7 @@ async def remove(slot: ImageSlot) -> tuple[str, int]:
 @blueprint.get("/user/<username>/image/")
 @problems(404)
 @binary_response()
+@rate_limit("read")
 @public
 async def get_user_image(username: str) -> Response:
     """A user's picture, with its stored type and ETag (304 on `If-None-Match`)."""
@@ -73,6 +75,7 @@ async def get_user_image(username: str) -> Response:
 @blueprint.post("/user/<username>/image/")
 @problems(403, 404)
 @image_upload
+@rate_limit("upload")
 @auth_required
 @idempotent
 @validate_response(ImageMetadata, 201)
@@ -84,6 +87,7 @@ async def upload_user_image(username: str) -> tuple[ImageMetadata, int]:
 @blueprint.delete("/user/<username>/image/")
 @problems(403, 404)
 @empty_response(204)
+@rate_limit("write")
 @auth_required
 async def delete_user_image(username: str) -> tuple[str, int]:
     """Remove the caller's picture."""
@@ -93,6 +97,7 @@ async def delete_user_image(username: str) -> tuple[str, int]:
 @blueprint.get("/notebooks/<int:notebook_id>/image/")
 @problems(404)
 @binary_response()
+@rate_limit("read")
 @auth_optional
 async def get_cover(notebook_id: int) -> Response:
     """A notebook's cover, visible to whoever can see the notebook."""
@@ -102,6 +107,7 @@ async def get_cover(notebook_id: int) -> Response:
 @blueprint.post("/notebooks/<int:notebook_id>/image/")
 @problems(403, 404)
 @image_upload
+@rate_limit("upload")
 @auth_required
 @idempotent
 @validate_response(ImageMetadata, 201)
@@ -113,6 +119,7 @@ async def upload_cover(notebook_id: int) -> tuple[ImageMetadata, int]:
 @blueprint.delete("/notebooks/<int:notebook_id>/image/")
 @problems(403, 404)
 @empty_response(204)
+@rate_limit("write")
 @auth_required
 async def delete_cover(notebook_id: int) -> tuple[str, int]:
     """Remove the cover of the caller's notebook."""

@@ -14,6 +14,7 @@ from sinpluma_async.notebooks.schemas import (
 )
 from sinpluma_async.openapi import empty_response, problems
 from sinpluma_async.pagination import Paginated, paginate
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import auth_optional, auth_required, current_identity, viewer_id
 
@@ -22,6 +23,7 @@ blueprint = Blueprint("notebooks", __name__, url_prefix="/notebooks")
 
 @blueprint.get("/")
 @problems(401)
+@rate_limit("read")
 @auth_optional
 @validate_querystring(NotebookQuery)
 @validate_response(Paginated[NotebookRead])
@@ -43,6 +45,7 @@ async def list_notebooks(query_args: NotebookQuery) -> Paginated[NotebookRead]:
 
 
 @blueprint.post("/")
+@rate_limit("write")
 @auth_required
 @validate_request(NotebookCreate)
 @idempotent
@@ -58,6 +61,7 @@ async def create_notebook(data: NotebookCreate) -> tuple[NotebookRead, int, dict
 
 @blueprint.get("/<int:notebook_id>")
 @problems(404)
+@rate_limit("read")
 @auth_optional
 @validate_response(NotebookDetail)
 async def get_notebook(notebook_id: int) -> NotebookDetail:
@@ -69,6 +73,7 @@ async def get_notebook(notebook_id: int) -> NotebookDetail:
 
 @blueprint.put("/<int:notebook_id>")
 @problems(403, 404)
+@rate_limit("write")
 @auth_required
 @validate_request(NotebookUpdate)
 @validate_response(NotebookRead)
@@ -87,6 +92,7 @@ async def update_notebook(notebook_id: int, data: NotebookUpdate) -> NotebookRea
 @blueprint.delete("/<int:notebook_id>")
 @problems(403, 404)
 @empty_response(204)
+@rate_limit("write")
 @auth_required
 async def delete_notebook(notebook_id: int) -> tuple[str, int]:
     """Delete the caller's notebook with its pages, readings and cover."""

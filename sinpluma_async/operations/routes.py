@@ -9,6 +9,7 @@ from quart_schema import hide, validate_response
 
 from sinpluma_async.errors import service_unavailable
 from sinpluma_async.openapi import problems
+from sinpluma_async.ratelimits.http import rate_limit_exempt
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import public
 
@@ -35,6 +36,7 @@ class Readiness(BaseModel):
 
 
 @blueprint.get("/healthz")
+@rate_limit_exempt("liveness probes must always answer")
 @public
 @validate_response(Health)
 async def healthz() -> Health:
@@ -44,6 +46,7 @@ async def healthz() -> Health:
 
 @blueprint.get("/readyz")
 @problems(503)
+@rate_limit_exempt("readiness probes must always answer")
 @public
 @validate_response(Readiness)
 async def readyz() -> Readiness:
@@ -66,6 +69,7 @@ async def readyz() -> Readiness:
 
 @blueprint.get("/openapi.json")
 @hide
+@rate_limit_exempt("a static document, exempt by API.md")
 @public
 async def openapi() -> Response:
     """The OpenAPI 3.1 document of this service."""
@@ -78,6 +82,7 @@ async def openapi() -> Response:
 
 @blueprint.get("/docs")
 @hide
+@rate_limit_exempt("a static page, exempt by API.md")
 @public
 async def docs() -> tuple[str, int, dict[str, str]]:
     """Interactive documentation rendered from /openapi.json."""

@@ -18,6 +18,7 @@ from sinpluma_async.pages.schemas import (
     PageView,
 )
 from sinpluma_async.pagination import Paginated, paginate
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import auth_optional, auth_required, current_identity, viewer_id
 
@@ -41,6 +42,7 @@ def if_match_version() -> int | None:
 
 @blueprint.get("/")
 @problems(404)
+@rate_limit("read")
 @auth_optional
 @validate_querystring(PageListQuery)
 @validate_response(Paginated[PageSummary])
@@ -57,6 +59,7 @@ async def list_pages(query_args: PageListQuery) -> Paginated[PageSummary]:
 
 @blueprint.post("/")
 @problems(403, 404)
+@rate_limit("write")
 @auth_required
 @validate_request(PageCreate)
 @idempotent
@@ -75,6 +78,7 @@ async def create_page(data: PageCreate) -> tuple[PageEditor, int, dict[str, str]
 
 @blueprint.get("/<int:page_id>")
 @problems(403, 404)
+@rate_limit("read")
 @auth_optional
 @validate_querystring(PageModeQuery)
 @validate_response(PageView)
@@ -89,6 +93,7 @@ async def get_page(page_id: int, query_args: PageModeQuery) -> tuple[PageView, i
 
 @blueprint.put("/<int:page_id>")
 @problems(403, 404, 412)
+@rate_limit("write")
 @auth_required
 @validate_request(PageUpdate)
 @validate_response(PageSaved)
@@ -110,6 +115,7 @@ async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dic
 
 @blueprint.post("/<int:page_id>/publish")
 @problems(403, 404)
+@rate_limit("write")
 @auth_required
 @idempotent
 @validate_response(PageEditor)
@@ -124,6 +130,7 @@ async def publish_page(page_id: int) -> tuple[PageEditor, int, dict[str, str]]:
 @blueprint.delete("/<int:page_id>/publish")
 @problems(403, 404)
 @empty_response(204)
+@rate_limit("write")
 @auth_required
 async def unpublish_page(page_id: int) -> tuple[str, int]:
     """Withdraw the page from readers."""
@@ -136,6 +143,7 @@ async def unpublish_page(page_id: int) -> tuple[str, int]:
 @blueprint.delete("/<int:page_id>")
 @problems(403, 404)
 @empty_response(204)
+@rate_limit("write")
 @auth_required
 async def delete_page(page_id: int) -> tuple[str, int]:
     """Delete the page; later pages move up one position."""

@@ -13,6 +13,7 @@ from sinpluma_async.errors import invalid
 from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.openapi import empty_response, problems
 from sinpluma_async.pagination import PageQuery, Paginated, paginate
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.readings import service
 from sinpluma_async.readings.schemas import Following, ReadingCreate, ReadingQuery, ReadingRead, ReadingRemove
 from sinpluma_async.runtime import current_runtime
@@ -22,6 +23,7 @@ blueprint = Blueprint("readings", __name__, url_prefix="/readings")
 
 
 @blueprint.get("/")
+@rate_limit("read")
 @auth_required
 @validate_querystring(PageQuery)
 @validate_response(Paginated[ReadingRead])
@@ -35,6 +37,7 @@ async def list_readings(query_args: PageQuery) -> Paginated[ReadingRead]:
 
 @blueprint.post("/")
 @problems(404, 409)
+@rate_limit("write")
 @auth_required
 @validate_request(ReadingCreate)
 @idempotent
@@ -50,6 +53,7 @@ async def follow(data: ReadingCreate) -> tuple[Following, int]:
 @blueprint.delete("/")
 @problems(400, 404)
 @empty_response(204)
+@rate_limit("write")
 @auth_required
 @validate_querystring(ReadingQuery)
 async def unfollow(query_args: ReadingQuery) -> tuple[str, int]:

@@ -62,6 +62,7 @@ class EditorConnection:
             viewer_id=claims.user_id,
             origin=self.id,
             push=self.push,
+            save_limit=runtime.rate_limits.connection_limit("ws-save") if runtime.rate_limits else None,
         )
         # An idle socket holds no task of its own besides its handler: messages are sent by a
         # task that lives only while there are some, and expiry is a timer.

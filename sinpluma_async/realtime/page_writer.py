@@ -1,13 +1,12 @@
-"""One socket's saves: at most 20 a second, coalesced per page, each page written one save at a time."""
+"""One socket's saves: within the ws-save policy, coalesced per page, each page written one save at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -27,7 +26,15 @@ from sinpluma_async.realtime.protocol import (
 
 log = logging.getLogger(__name__)
 
-MAX_SAVES_PER_SECOND = 20
+
+class SaveLimit(Protocol):
+    """The socket's `ws-save` policy: at most `amount` saves `per` window ("a second")."""
+
+    amount: int
+    per: str
+
+    def admit(self) -> bool:
+        """Count one more save if it fits."""
 
 
 @dataclass
@@ -52,6 +59,7 @@ class EditorSaves:
         viewer_id: int,
         origin: str,
         push: Callable[[ServerMessage], None],
+        save_limit: SaveLimit | None,
     ) -> None:
         self._db = db
         self._announcer = announcer
@@ -59,16 +67,15 @@ class EditorSaves:
         self._origin = origin
         self._push = push
         self._writers: dict[int, PageWriter] = {}
-        self._recent: deque[float] = deque()
+        self._save_limit = save_limit
 
     def accept(self, save: SaveMessage) -> None:
-        """Queue a save for writing; more than 20 within a second is a MessageError (429)."""
-        now = time.monotonic()
-        while self._recent and now - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        if len(self._recent) >= MAX_SAVES_PER_SECOND:
-            raise MessageError(429, "rate_limited", "At most 20 saves a second", save.client_seq)
-        self._recent.append(now)
+        """Queue a save for writing; a save beyond the ws-save policy is a MessageError (429)."""
+        limit = self._save_limit
+        if limit is not None and not limit.admit():
+            raise MessageError(
+                429, "rate_limited", f"At most {limit.amount} saves {limit.per}", save.client_seq
+            )
         writer = self._writers.setdefault(save.page_id, PageWriter())
         if writer.pending is not None:
             writer.superseded.append(writer.pending.client_seq)

@@ -7,6 +7,7 @@ from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 
 from sinpluma_async.errors import ServiceUnavailableError, forbidden
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.realtime.close_codes import CloseCode
 from sinpluma_async.realtime.connection import EditorConnection, socket_claims
 from sinpluma_async.realtime.protocol import AuthMessage, MessageError, read_client_message
@@ -56,6 +57,7 @@ def origin_allowed(allowed: tuple[str, ...]) -> bool:
 # an Origin header, so the origin is checked here instead.
 @blueprint.websocket("/ws/autosave")
 @cors_exempt
+@rate_limit("ws-connect")
 @public
 async def autosave() -> None:
     """The editor's autosave channel (see API.md, "Websocket autosave")."""

@@ -4,6 +4,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring, validate_response
 
 from sinpluma_async.pagination import Paginated, paginate
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.search import service
 from sinpluma_async.search.schemas import SearchHit, SearchQuery
@@ -13,6 +14,7 @@ blueprint = Blueprint("search", __name__)
 
 
 @blueprint.get("/search")
+@rate_limit("search")
 @public
 @validate_querystring(SearchQuery)
 @validate_response(Paginated[SearchHit])

@@ -13,7 +13,7 @@ from quart_schema import security_scheme
 from sinpluma_async.errors import unauthorized
 from sinpluma_async.openapi import ACCESS_ATTRIBUTE
 from sinpluma_async.runtime import current_runtime
-from sinpluma_async.security.revocation import RevocationStore
+from sinpluma_async.security.revocation import RevocationCheck
 from sinpluma_async.security.tokens import Claims, TokenCodec
 
 Access = Literal["public", "optional", "required"]
@@ -21,6 +21,9 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 # OpenAPI's way of saying "a bearer token, or nothing".
 BEARER_OR_ANONYMOUS: list[dict[str, list[str]]] = [{"bearerAuth": []}, {}]
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
+# The token whose identity `g.identity` holds (None: no token), so that it is checked once.
+CHECKED_TOKEN = "checked_token"
+UNCHECKED = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,19 +95,33 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-async def authenticate(*, required: bool) -> Identity | None:
-    """The identity of the request's bearer access token, None without one when it is optional."""
+async def authenticate(*, required: bool, revocations: RevocationCheck | None = None) -> Identity | None:
+    """The identity of the request's bearer access token, None without one when it is optional.
+
+    A request's token is checked once: the route's rate limit checks it first, with `revocations`
+    that count the call in the same round trip, and the route's guard then finds it checked.
+    """
     token = bearer_token()
+    if g.get(CHECKED_TOKEN, UNCHECKED) != token:
+        g.identity = await _identity_of(token, revocations)
+        setattr(g, CHECKED_TOKEN, token)
+    identity: Identity | None = g.identity
+    if identity is None and required:
+        raise unauthorized("token_missing", "This endpoint needs a bearer token")
+    return identity
+
+
+async def _identity_of(token: str | None, revocations: RevocationCheck | None) -> Identity | None:
     if token is None:
-        if required:
-            raise unauthorized("token_missing", "This endpoint needs a bearer token")
         return None
     runtime = current_runtime()
-    claims = await verify_access_token(token, tokens=runtime.tokens, revocations=runtime.revocations)
+    claims = await verify_access_token(
+        token, tokens=runtime.tokens, revocations=revocations or runtime.revocations
+    )
     return Identity(claims.user_id, claims)
 
 
-async def verify_access_token(token: str, *, tokens: TokenCodec, revocations: RevocationStore) -> Claims:
+async def verify_access_token(token: str, *, tokens: TokenCodec, revocations: RevocationCheck) -> Claims:
     """The claims of a valid, unrevoked access token, for HTTP and the socket alike.
 
     Raises UnauthorizedError for a bad, expired, refresh or revoked token, and

@@ -24,10 +24,12 @@ def revocation_ttl(seconds_left: float) -> int:
     return max(1, int(seconds_left * TTL_FACTOR) + 1)
 
 
-class RevocationStore(Protocol):
+class RevocationCheck(Protocol):
     async def is_revoked(self, claims: Claims) -> bool:
         """Whether the token's jti or its session's sid was revoked (one round trip)."""
 
+
+class RevocationStore(RevocationCheck, Protocol):
     async def revoke(
         self, *, jtis: Mapping[str, int] | None = None, sids: Mapping[str, int] | None = None
     ) -> None:
@@ -53,9 +55,13 @@ class RedisRevocationStore:
         self._events_channel = events_channel
         self._sessions_ended_message = sessions_ended_message
 
+    def keys_of(self, claims: Claims) -> list[str]:
+        """The keys whose presence revokes the token: its jti's and its session's."""
+        return [self._jti_prefix + claims.jti, self._sid_prefix + claims.sid]
+
     async def is_revoked(self, claims: Claims) -> bool:
         try:
-            values = await self._redis.mget(self._jti_prefix + claims.jti, self._sid_prefix + claims.sid)
+            values = await self._redis.mget(self.keys_of(claims))
         except RedisError:
             raise ServiceUnavailableError("token store") from None
         return any(value is not None for value in values)

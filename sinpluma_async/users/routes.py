@@ -5,6 +5,7 @@ from quart_schema import validate_request, validate_response
 
 from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.openapi import problems
+from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import (
     auth_optional,
@@ -21,6 +22,7 @@ blueprint = Blueprint("users", __name__, url_prefix="/user")
 
 @blueprint.post("/register")
 @problems(409)
+@rate_limit("register")
 @public
 @validate_request(UserCreate)
 @idempotent
@@ -36,6 +38,7 @@ async def register(data: UserCreate) -> tuple[UserPrivate, int]:
 
 @blueprint.get("/<username>")
 @problems(404)
+@rate_limit("read")
 @auth_optional
 @validate_response(UserPublic)
 async def get_profile(username: str) -> UserPublic:
@@ -50,6 +53,7 @@ async def get_profile(username: str) -> UserPublic:
 
 @blueprint.put("/settings")
 @problems(403, 409)
+@rate_limit("write")
 @auth_required
 @validate_request(UserUpdate)
 @validate_response(UserPrivate)
