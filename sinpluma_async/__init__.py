@@ -12,6 +12,7 @@ from sinpluma_async.auth.routes import blueprint as auth_blueprint
 from sinpluma_async.config import Settings
 from sinpluma_async.errors import register_error_handlers
 from sinpluma_async.genres.routes import blueprint as genres_blueprint
+from sinpluma_async.ids import IdConverter
 from sinpluma_async.images.routes import blueprint as images_blueprint
 from sinpluma_async.models import load_models
 from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         log.warning("SINPLUMA_JWT_SECRET is unset: tokens are signed with a random per-process secret")
     load_models()
     app = Quart(__name__, static_folder=None)
+    app.url_map.converters["id"] = IdConverter
     app.request_class = ApiRequest
     app.asgi_http_class = StreamingHTTPConnection
     # The ceiling for any body; JSON and image routes enforce their own, smaller limits as they read.

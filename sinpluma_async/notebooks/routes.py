@@ -54,7 +54,7 @@ async def create_notebook(data: NotebookCreate) -> tuple[NotebookRead, int, dict
     return notebook, 201, {"Location": f"/notebooks/{notebook.notebook_id}"}
 
 
-@blueprint.get("/<int:notebook_id>")
+@blueprint.get("/<id:notebook_id>")
 @problems(404)
 @auth_optional
 @validate_response(NotebookDetail)
@@ -65,7 +65,7 @@ async def get_notebook(notebook_id: int) -> NotebookDetail:
     )
 
 
-@blueprint.put("/<int:notebook_id>")
+@blueprint.put("/<id:notebook_id>")
 @problems(403, 404)
 @auth_required
 @validate_request(NotebookUpdate)
@@ -82,7 +82,7 @@ async def update_notebook(notebook_id: int, data: NotebookUpdate) -> NotebookRea
     )
 
 
-@blueprint.delete("/<int:notebook_id>")
+@blueprint.delete("/<id:notebook_id>")
 @problems(403, 404)
 @empty_response(204)
 @auth_required

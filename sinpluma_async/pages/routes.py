@@ -71,7 +71,7 @@ async def create_page(data: PageCreate) -> tuple[PageEditor, int, dict[str, str]
     return page, 201, {"Location": f"/pages/{page.page_id}", **etag(page.version)}
 
 
-@blueprint.get("/<int:page_id>")
+@blueprint.get("/<id:page_id>")
 @problems(403, 404)
 @auth_optional
 @validate_querystring(PageModeQuery)
@@ -85,7 +85,7 @@ async def get_page(page_id: int, query_args: PageModeQuery) -> tuple[PageView, i
     return PageView(page), 200, headers
 
 
-@blueprint.put("/<int:page_id>")
+@blueprint.put("/<id:page_id>")
 @problems(403, 404, 412)
 @auth_required
 @validate_request(PageUpdate)
@@ -106,7 +106,7 @@ async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dic
     return saved, 200, etag(saved.version)
 
 
-@blueprint.post("/<int:page_id>/publish")
+@blueprint.post("/<id:page_id>/publish")
 @problems(403, 404)
 @auth_required
 @validate_response(PageEditor)
@@ -118,7 +118,7 @@ async def publish_page(page_id: int) -> tuple[PageEditor, int, dict[str, str]]:
     return page, 200, etag(page.version)
 
 
-@blueprint.delete("/<int:page_id>/publish")
+@blueprint.delete("/<id:page_id>/publish")
 @problems(403, 404)
 @empty_response(204)
 @auth_required
@@ -130,7 +130,7 @@ async def unpublish_page(page_id: int) -> tuple[str, int]:
     return "", 204
 
 
-@blueprint.delete("/<int:page_id>")
+@blueprint.delete("/<id:page_id>")
 @problems(403, 404)
 @empty_response(204)
 @auth_required
