@@ -3,11 +3,11 @@
 import gc
 
 from sinpluma_async import create_app
-from sinpluma_async.continuation import continue_only_when_the_body_is_read
+from sinpluma_async.http11 import serve_http11_as_the_service_needs
 from sinpluma_async.realtime.compression import forget_compression_between_messages
 
 forget_compression_between_messages()
-continue_only_when_the_body_is_read()
+serve_http11_as_the_service_needs()
 app = create_app()
 
 # A full collection of a worker holding hundreds of sockets paused it for 0.2-0.3 s, several

@@ -11,7 +11,7 @@ whole body before reading (httpx's async client, most upload code) lost the resp
 Here such a response says `Connection: close`, goes out whole, and then the rest of the body is
 read and dropped, up to `SINPLUMA_DISCARD_BODY_BYTES` and `DISCARD_SECONDS`, before the
 connection ends. A client that asked for `100 Continue` and was never invited sends no body, so
-nothing is awaited from it (continuation.py).
+nothing is awaited from it (http11.py).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from quart.asgi import ASGIHTTPConnection
 from quart.wrappers.request import Body
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from sinpluma_async.continuation import CONTINUE_EXTENSION
 from sinpluma_async.errors import bad_request, payload_too_large, unsupported_media_type
+from sinpluma_async.http11 import CONTINUE_EXTENSION
 
 HIGH_WATER_BYTES = 64 * 1024
 # How long the rest of a refused body may take to arrive; a slower client may see a reset.

@@ -360,7 +360,7 @@ async def _serve_expect_continue_head(protocol_class: type[H11Protocol]) -> tupl
 
 
 async def test_hypercorn_sends_100_continue_as_soon_as_h11_says_the_client_waits():
-    """Without it, continuation.py's connection cannot hold back the 100 Continue that Hypercorn
+    """Without it, http11.py's connection cannot hold back the 100 Continue that Hypercorn
     sends right after a request's head, before the app has seen the request."""
     sent, _, _ = await _serve_expect_continue_head(H11Protocol)
     assert sent.startswith(b"HTTP/1.1 100 ")
@@ -376,7 +376,7 @@ async def test_hypercorn_sends_100_continue_as_soon_as_h11_says_the_client_waits
 
 
 async def test_hypercorn_spawns_the_app_with_the_streams_own_scope():
-    """Without it, the extension that continuation.py adds to `stream.scope` after the stream is
+    """Without it, the extension that http11.py adds to `stream.scope` after the stream is
     created never reaches the app, and no request body is ever invited."""
     _, protocol, task_group = await _serve_expect_continue_head(H11Protocol)
     assert protocol.stream is not None and task_group.scope is protocol.stream.scope
@@ -384,7 +384,7 @@ async def test_hypercorn_spawns_the_app_with_the_streams_own_scope():
 
 
 def test_hypercorn_builds_its_http11_protocol_from_the_module_global(monkeypatch):
-    """Without it, continuation.py's swap of `hypercorn.protocol.H11Protocol` is ignored and a
+    """Without it, http11.py's swap of `hypercorn.protocol.H11Protocol` is ignored and a
     body over its limit is invited with 100 Continue before it is refused."""
 
     class Swapped(H11Protocol):
