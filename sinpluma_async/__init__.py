@@ -38,7 +38,9 @@ message within 10 s: `{"type": "auth", "token": "<access token>"}` → `{"type":
 `{"type": "conflict", ..., "current_version"}`, or `{"type": "error", "client_seq", "status", "code",
 "detail"}`; `{"type": "subscribe" | "unsubscribe", "page_id"}` → `subscribed` and `page.updated`
 events; `{"type": "ping"}` → `{"type": "pong"}`; `auth` again renews the token. Over 2 MiB closes
-with 1009; more than 20 saves a second answers 429."""
+with 1009; more than 20 saves a second answers 429. A user holds at most 20 sockets at once
+(`SINPLUMA_MAX_SOCKETS_PER_USER`), on every server process together: the next one closes with 4429
+after its `auth`."""
 BLUEPRINTS = (
     operations_blueprint,
     auth_blueprint,

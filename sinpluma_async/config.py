@@ -130,6 +130,7 @@ class Settings:
         tuple[IPv4Network | IPv6Network, ...], Variable("SINPLUMA_TRUSTED_PROXIES", network_list)
     ] = ()
     websocket_auth_seconds: float = 10
+    max_sockets_per_user: Annotated[int, Variable("SINPLUMA_MAX_SOCKETS_PER_USER", positive_int)] = 20
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

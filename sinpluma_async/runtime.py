@@ -22,6 +22,7 @@ from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBu
 from sinpluma_async.realtime.hub import Hub
 from sinpluma_async.realtime.protocol import encode, session_ended_event
 from sinpluma_async.realtime.saves import SaveAnnouncements
+from sinpluma_async.realtime.socket_quota import MemorySocketQuota, RedisSocketQuota, SocketQuota
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
@@ -47,6 +48,7 @@ class Runtime:
     events: EventBus
     announcer: SaveAnnouncer
     hub: Hub
+    sockets: SocketQuota
     listener: asyncio.Task[None] | None = None
 
     @classmethod
@@ -75,6 +77,7 @@ class Runtime:
             events=events,
             announcer=SaveAnnouncements(events),
             hub=hub,
+            sockets=open_socket_quota(settings, redis),
         )
 
     async def close(self) -> None:
@@ -87,6 +90,7 @@ class Runtime:
             except Exception:
                 log.exception("The event listener failed while stopping")
         self.passwords.close()
+        await self.sockets.close()
         await self.objects.close()
         if self.redis is not None:
             await self.redis.aclose()
@@ -137,6 +141,13 @@ def open_events(settings: Settings, redis: Redis | None, hub: Hub) -> tuple[Even
         sessions_ended_message=lambda session_ids: encode(session_ended_event(session_ids)),
     )
     return RedisEventBus(redis, channel), revocations
+
+
+def open_socket_quota(settings: Settings, redis: Redis | None) -> SocketQuota:
+    """Each user's sockets, counted across processes in Redis, or by this process without it."""
+    if redis is None:
+        return MemorySocketQuota(settings.max_sockets_per_user)
+    return RedisSocketQuota(redis, settings.redis_key_prefix, settings.max_sockets_per_user)
 
 
 def open_object_store(settings: Settings) -> ObjectStore:
