@@ -21,7 +21,7 @@ from sinpluma_async.operations.routes import blueprint as operations_blueprint
 from sinpluma_async.pages.routes import blueprint as pages_blueprint
 from sinpluma_async.readings.routes import blueprint as readings_blueprint
 from sinpluma_async.realtime.routes import blueprint as realtime_blueprint
-from sinpluma_async.requests import ApiRequest, StreamingHTTPConnection, refuse_bodies_over_the_ceiling
+from sinpluma_async.requests import install_request_bodies
 from sinpluma_async.runtime import install_runtime
 from sinpluma_async.search.routes import blueprint as search_blueprint
 from sinpluma_async.users.routes import blueprint as users_blueprint
@@ -70,13 +70,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     load_models()
     app = Quart(__name__, static_folder=None)
     app.url_map.converters["id"] = IdConverter
-    app.request_class = ApiRequest
-    app.asgi_http_class = StreamingHTTPConnection
-    # The ceiling for any body; JSON and image routes enforce their own, smaller limits as they read.
-    app.config.update(MAX_CONTENT_LENGTH=max(settings.max_json_bytes, settings.max_image_bytes) + 2**16)
-    app.config["SINPLUMA_MAX_JSON_BYTES"] = settings.max_json_bytes
-    app.config["SINPLUMA_DISCARD_BODY_BYTES"] = settings.discard_body_bytes
-    app.before_request(refuse_bodies_over_the_ceiling)
+    install_request_bodies(app, settings)
     QuartSchema(
         app,
         info=Info(title="Sin Pluma API", version="1.0.0", description=WEBSOCKET_DESCRIPTION),

@@ -26,12 +26,13 @@ from typing import Any
 
 import orjson
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent
-from quart import Request, current_app
+from quart import Quart, Request, current_app
 from quart import request as current_request
 from quart.asgi import ASGIHTTPConnection
 from quart.wrappers.request import Body
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from sinpluma_async.config import Settings
 from sinpluma_async.errors import bad_request, payload_too_large, unsupported_media_type
 from sinpluma_async.http11 import CONTINUE_EXTENSION
 
@@ -247,3 +248,14 @@ class ApiRequest(Request):
             if silent:
                 return None
             raise bad_request("The body is not valid JSON") from None
+
+
+def install_request_bodies(app: Quart, settings: Settings) -> None:
+    """Requests with strict JSON and streaming bodies, and the limits they are read under."""
+    app.request_class = ApiRequest
+    app.asgi_http_class = StreamingHTTPConnection
+    # The ceiling for any body; JSON and image routes enforce their own, smaller limits as they read.
+    app.config.update(MAX_CONTENT_LENGTH=max(settings.max_json_bytes, settings.max_image_bytes) + 2**16)
+    app.config["SINPLUMA_MAX_JSON_BYTES"] = settings.max_json_bytes
+    app.config["SINPLUMA_DISCARD_BODY_BYTES"] = settings.discard_body_bytes
+    app.before_request(refuse_bodies_over_the_ceiling)
