@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +128,7 @@ class Server:
 
 @contextmanager
 def running_server(
-    backend: str, *, workers: int = 1, env: Mapping[str, str] | None = None
+    backend: str, *, workers: int = 1, env: Mapping[str, str] | None = None, flags: Sequence[str] = ()
 ) -> Iterator[Server]:
     """Migrate a fresh database (SQLite file or a `sinpluma_bench_*` MariaDB database) and serve it."""
     # SIGTERM to the benchmark should still stop the server and drop the database below.
@@ -154,7 +154,7 @@ def running_server(
         settings |= env or {}
         try:
             migrate(settings)
-            with LiveServer(settings, workers=workers) as live:
+            with LiveServer(settings, workers=workers, flags=flags) as live:
                 try:
                     yield Server(live, server_environment(settings), prefix, database)
                 except Exception:

@@ -171,17 +171,19 @@ class ServerProcess:
 
 class LiveServer(ServerProcess):
     """`hypercorn --config hypercorn.toml` serving the service on a free port, its SINPLUMA_*
-    variables all from `settings` (none inherited from this process)."""
+    variables all from `settings` (none inherited from this process); `flags` override the file."""
 
-    def __init__(self, settings: Mapping[str, str], *, workers: int | None = None) -> None:
+    def __init__(
+        self, settings: Mapping[str, str], *, workers: int | None = None, flags: Sequence[str] = ()
+    ) -> None:
         port = free_port()
-        flags = ["--config", "hypercorn.toml", "--bind", f"{HOST}:{port}"]
+        command = ["--config", "hypercorn.toml", "--bind", f"{HOST}:{port}"]
         if workers is not None:
-            flags += ["--workers", str(workers)]
+            command += ["--workers", str(workers)]
         # An empty --access-logfile turns off the access log that hypercorn.toml sends to stdout.
-        flags.append("--access-logfile=")
+        command.append("--access-logfile=")
         super().__init__(
-            [sys.executable, "-m", "hypercorn", *flags, "sinpluma_async.asgi:app"],
+            [sys.executable, "-m", "hypercorn", *command, *flags, "sinpluma_async.asgi:app"],
             port=port,
             environment=server_environment(settings),
             health_path="/healthz",

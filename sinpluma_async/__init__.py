@@ -12,6 +12,7 @@ from sinpluma_async.auth.routes import blueprint as auth_blueprint
 from sinpluma_async.config import Settings
 from sinpluma_async.errors import register_error_handlers
 from sinpluma_async.genres.routes import blueprint as genres_blueprint
+from sinpluma_async.ids import IdConverter
 from sinpluma_async.images.routes import blueprint as images_blueprint
 from sinpluma_async.models import load_models
 from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
@@ -21,7 +22,7 @@ from sinpluma_async.pages.routes import blueprint as pages_blueprint
 from sinpluma_async.ratelimits.http import install_rate_limits
 from sinpluma_async.readings.routes import blueprint as readings_blueprint
 from sinpluma_async.realtime.routes import blueprint as realtime_blueprint
-from sinpluma_async.requests import ApiRequest, StreamingHTTPConnection
+from sinpluma_async.requests import install_request_bodies
 from sinpluma_async.runtime import install_runtime
 from sinpluma_async.search.routes import blueprint as search_blueprint
 from sinpluma_async.users.routes import blueprint as users_blueprint
@@ -38,7 +39,9 @@ message within 10 s: `{"type": "auth", "token": "<access token>"}` → `{"type":
 `{"type": "conflict", ..., "current_version"}`, or `{"type": "error", "client_seq", "status", "code",
 "detail"}`; `{"type": "subscribe" | "unsubscribe", "page_id"}` → `subscribed` and `page.updated`
 events; `{"type": "ping"}` → `{"type": "pong"}`; `auth` again renews the token. Over 2 MiB closes
-with 1009; more than 20 saves a second answers 429."""
+with 1009; more than 20 saves a second answers 429. A user holds at most 20 sockets at once
+(`SINPLUMA_MAX_SOCKETS_PER_USER`), on every server process together: the next one closes with 4429
+after its `auth`."""
 CORS_EXPOSED_HEADERS = [
     "ETag",
     "Idempotent-Replayed",
@@ -88,11 +91,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         log.warning("SINPLUMA_JWT_SECRET is unset: tokens are signed with a random per-process secret")
     load_models()
     app = Quart(__name__, static_folder=None)
-    app.request_class = ApiRequest
-    app.asgi_http_class = StreamingHTTPConnection
-    # The ceiling for any body; JSON and image routes enforce their own, smaller limits as they read.
-    app.config.update(MAX_CONTENT_LENGTH=max(settings.max_json_bytes, settings.max_image_bytes) + 2**16)
-    app.config["SINPLUMA_MAX_JSON_BYTES"] = settings.max_json_bytes
+    app.url_map.converters["id"] = IdConverter
+    install_request_bodies(app, settings)
     QuartSchema(
         app,
         info=Info(title="Sin Pluma API", version="1.0.0", description=WEBSOCKET_DESCRIPTION),

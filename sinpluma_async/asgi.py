@@ -3,9 +3,11 @@
 import gc
 
 from sinpluma_async import create_app
+from sinpluma_async.http11 import serve_http11_as_the_service_needs
 from sinpluma_async.realtime.compression import forget_compression_between_messages
 
 forget_compression_between_messages()
+serve_http11_as_the_service_needs()
 app = create_app()
 
 # A full collection of a worker holding hundreds of sockets paused it for 0.2-0.3 s, several

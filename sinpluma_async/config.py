@@ -134,6 +134,7 @@ class Settings:
     bcrypt_workers: Annotated[int, Variable("SINPLUMA_BCRYPT_WORKERS", positive_int)] = 2
     max_image_bytes: Annotated[int, Variable("SINPLUMA_MAX_IMAGE_BYTES", positive_int)] = 5 * 1024 * 1024
     max_json_bytes: int = 4 * 1024 * 1024
+    discard_body_bytes: Annotated[int, Variable("SINPLUMA_DISCARD_BODY_BYTES", positive_int)] = 16 * 2**20
     cors_origins: Annotated[tuple[str, ...], Variable("SINPLUMA_CORS_ORIGINS", origin_list)] = ("*",)
     trusted_proxies: Annotated[
         tuple[IPv4Network | IPv6Network, ...], Variable("SINPLUMA_TRUSTED_PROXIES", network_list)
@@ -145,6 +146,7 @@ class Settings:
     idempotency_key_seconds: float = 24 * 3600
     # How long a request's in-flight marker outlives its last renewal (every third of this).
     idempotency_marker_seconds: float = 60
+    max_sockets_per_user: Annotated[int, Variable("SINPLUMA_MAX_SOCKETS_PER_USER", positive_int)] = 20
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -8,10 +8,12 @@ from typing import Any, TypeVar
 
 from quart_schema import OpenAPIProvider
 from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, QUART_SCHEMA_REQUEST_ATTRIBUTE
+from werkzeug.routing import BaseConverter
 from werkzeug.routing.rules import Rule
 
 from sinpluma_async.contract import Problem
 from sinpluma_async.errors import PROBLEM_CONTENT_TYPE
+from sinpluma_async.ids import IdConverter
 
 PROBLEMS_ATTRIBUTE = "_sinpluma_problems"
 EMPTY_RESPONSES_ATTRIBUTE = "_sinpluma_empty_responses"
@@ -110,6 +112,12 @@ class ProblemAwareProvider(OpenAPIProvider):
         document["components"]["schemas"]["Problem"] = problem_schema
         document["components"]["headers"] = RATE_LIMIT_HEADERS
         return document
+
+    def build_path_parameter(self, name: str, converter: BaseConverter) -> dict[str, Any]:
+        parameter = super().build_path_parameter(name, converter)
+        if isinstance(converter, IdConverter):
+            parameter["schema"] |= {"minimum": converter.min, "maximum": converter.max}
+        return parameter
 
     def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
         paths, components = super().build_paths(rule)

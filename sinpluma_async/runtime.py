@@ -24,6 +24,7 @@ from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBu
 from sinpluma_async.realtime.hub import Hub
 from sinpluma_async.realtime.protocol import encode, session_ended_event
 from sinpluma_async.realtime.saves import SaveAnnouncements
+from sinpluma_async.realtime.socket_quota import MemorySocketQuota, RedisSocketQuota, SocketQuota
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
@@ -52,6 +53,7 @@ class Runtime:
     announcer: SaveAnnouncer
     hub: Hub
     idempotency: IdempotencyStore
+    sockets: SocketQuota
     listener: asyncio.Task[None] | None = None
 
     @classmethod
@@ -84,6 +86,7 @@ class Runtime:
             idempotency=RedisIdempotencyStore(redis, settings.redis_key_prefix)
             if redis
             else MemoryIdempotencyStore(),
+            sockets=open_socket_quota(settings, redis),
         )
 
     async def close(self) -> None:
@@ -96,6 +99,7 @@ class Runtime:
             except Exception:
                 log.exception("The event listener failed while stopping")
         self.passwords.close()
+        await self.sockets.close()
         await self.objects.close()
         if self.redis is not None:
             await self.redis.aclose()
@@ -146,6 +150,13 @@ def open_events(settings: Settings, redis: Redis | None, hub: Hub) -> tuple[Even
         sessions_ended_message=lambda session_ids: encode(session_ended_event(session_ids)),
     )
     return RedisEventBus(redis, channel), revocations
+
+
+def open_socket_quota(settings: Settings, redis: Redis | None) -> SocketQuota:
+    """Each user's sockets, counted across processes in Redis, or by this process without it."""
+    if redis is None:
+        return MemorySocketQuota(settings.max_sockets_per_user)
+    return RedisSocketQuota(redis, settings.redis_key_prefix, settings.max_sockets_per_user)
 
 
 def open_object_store(settings: Settings) -> ObjectStore:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from werkzeug.routing import IntegerConverter
+
 from sinpluma_async.openapi import ACCESS_ATTRIBUTE
 from tests.support import problem
 
 
 def example_url(rule):
     values = {
-        name: 1 if type(converter).__name__ == "IntegerConverter" else "someone"
+        name: 1 if isinstance(converter, IntegerConverter) else "someone"
         for name, converter in rule._converters.items()
     }
     return rule.build(values, append_unknown=False)[1]

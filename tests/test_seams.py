@@ -16,9 +16,16 @@ from typing import Any
 
 import aiohttp
 import aiomysql
+import h11
+import hypercorn.protocol
 import pymysql
 import pytest
+from hypercorn.asyncio.worker_context import WorkerContext
+from hypercorn.config import Config
+from hypercorn.events import RawData
 from hypercorn.protocol import ws_stream
+from hypercorn.protocol.h11 import H11Protocol
+from hypercorn.typing import ConnectionState
 from miniopy_async.api import Minio
 from miniopy_async.error import MinioException
 from pydantic import BaseModel, ValidationError
@@ -303,6 +310,99 @@ def test_wsproto_sends_a_message_uncompressed_when_the_extension_leaves_rsv1_cle
     large = server.send_data("palabra " * 200)
     assert large[0] & 0x40  # RSV1: compressed
     assert _received(client, large) == ["palabra " * 200]
+
+
+class _RecordingTaskGroup:
+    """Spawns nothing: records the scope an app would be started with."""
+
+    scope: dict[str, Any]
+
+    async def spawn_app(self, app: Any, config: Any, scope: dict[str, Any], send: Any) -> Any:
+        self.scope = scope
+
+        async def put(message: Any) -> None:
+            pass
+
+        return put
+
+    def spawn(self, *arguments: Any) -> None:
+        pass
+
+
+class _NeverWaiting(h11.Connection):
+    @property
+    def they_are_waiting_for_100_continue(self) -> bool:
+        return False
+
+
+async def _serve_expect_continue_head(protocol_class: type[H11Protocol]) -> tuple[bytes, H11Protocol, Any]:
+    sent: list[bytes] = []
+
+    async def send(event: Any) -> None:
+        if isinstance(event, RawData):
+            sent.append(event.data)
+
+    task_group = _RecordingTaskGroup()
+    protocol = protocol_class(
+        None,
+        Config(),
+        WorkerContext(None),
+        task_group,
+        ConnectionState({}),
+        False,
+        None,
+        None,
+        send,  # type: ignore[arg-type]
+    )
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+    await protocol.handle(RawData(head))
+    return b"".join(sent), protocol, task_group
+
+
+async def test_hypercorn_sends_100_continue_as_soon_as_h11_says_the_client_waits():
+    """Without it, http11.py's connection cannot hold back the 100 Continue that Hypercorn
+    sends right after a request's head, before the app has seen the request."""
+    sent, _, _ = await _serve_expect_continue_head(H11Protocol)
+    assert sent.startswith(b"HTTP/1.1 100 ")
+
+    class HoldingBack(H11Protocol):
+        def __init__(self, *arguments: Any) -> None:
+            super().__init__(*arguments)
+            self.connection = _NeverWaiting(h11.SERVER)
+
+    sent, protocol, _ = await _serve_expect_continue_head(HoldingBack)
+    assert sent == b""
+    assert callable(protocol._send_h11_event)
+
+
+async def test_hypercorn_spawns_the_app_with_the_streams_own_scope():
+    """Without it, the extension that http11.py adds to `stream.scope` after the stream is
+    created never reaches the app, and no request body is ever invited."""
+    _, protocol, task_group = await _serve_expect_continue_head(H11Protocol)
+    assert protocol.stream is not None and task_group.scope is protocol.stream.scope
+    assert task_group.scope["extensions"] == {}
+
+
+def test_hypercorn_builds_its_http11_protocol_from_the_module_global(monkeypatch):
+    """Without it, http11.py's swap of `hypercorn.protocol.H11Protocol` is ignored and a
+    body over its limit is invited with 100 Continue before it is refused."""
+
+    class Swapped(H11Protocol):
+        pass
+
+    monkeypatch.setattr(hypercorn.protocol, "H11Protocol", Swapped)
+    wrapper = hypercorn.protocol.ProtocolWrapper(
+        None,
+        Config(),
+        WorkerContext(None),
+        None,
+        ConnectionState({}),
+        False,
+        None,
+        None,
+        None,  # type: ignore[arg-type]
+    )
+    assert type(wrapper.protocol) is Swapped
 
 
 # --- SQLAlchemy, aiomysql and PyMySQL -----------------------------------------------------------

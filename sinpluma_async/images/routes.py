@@ -94,7 +94,7 @@ async def delete_user_image(username: str) -> tuple[str, int]:
     return await remove(avatar_slot(username=username, viewer_id=current_identity().user_id))
 
 
-@blueprint.get("/notebooks/<int:notebook_id>/image/")
+@blueprint.get("/notebooks/<id:notebook_id>/image/")
 @problems(404)
 @binary_response()
 @rate_limit("read")
@@ -104,7 +104,7 @@ async def get_cover(notebook_id: int) -> Response:
     return await serve(cover_slot(notebook_id=notebook_id, viewer_id=viewer_id()))
 
 
-@blueprint.post("/notebooks/<int:notebook_id>/image/")
+@blueprint.post("/notebooks/<id:notebook_id>/image/")
 @problems(403, 404)
 @image_upload
 @rate_limit("upload")
@@ -116,7 +116,7 @@ async def upload_cover(notebook_id: int) -> tuple[ImageMetadata, int]:
     return await upload(cover_slot(notebook_id=notebook_id, viewer_id=current_identity().user_id))
 
 
-@blueprint.delete("/notebooks/<int:notebook_id>/image/")
+@blueprint.delete("/notebooks/<id:notebook_id>/image/")
 @problems(403, 404)
 @empty_response(204)
 @rate_limit("write")

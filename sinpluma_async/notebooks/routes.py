@@ -59,7 +59,7 @@ async def create_notebook(data: NotebookCreate) -> tuple[NotebookRead, int, dict
     return notebook, 201, {"Location": f"/notebooks/{notebook.notebook_id}"}
 
 
-@blueprint.get("/<int:notebook_id>")
+@blueprint.get("/<id:notebook_id>")
 @problems(404)
 @rate_limit("read")
 @auth_optional
@@ -71,7 +71,7 @@ async def get_notebook(notebook_id: int) -> NotebookDetail:
     )
 
 
-@blueprint.put("/<int:notebook_id>")
+@blueprint.put("/<id:notebook_id>")
 @problems(403, 404)
 @rate_limit("write")
 @auth_required
@@ -89,7 +89,7 @@ async def update_notebook(notebook_id: int, data: NotebookUpdate) -> NotebookRea
     )
 
 
-@blueprint.delete("/<int:notebook_id>")
+@blueprint.delete("/<id:notebook_id>")
 @problems(403, 404)
 @empty_response(204)
 @rate_limit("write")

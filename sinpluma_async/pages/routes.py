@@ -76,7 +76,7 @@ async def create_page(data: PageCreate) -> tuple[PageEditor, int, dict[str, str]
     return page, 201, {"Location": f"/pages/{page.page_id}", **etag(page.version)}
 
 
-@blueprint.get("/<int:page_id>")
+@blueprint.get("/<id:page_id>")
 @problems(403, 404)
 @rate_limit("read")
 @auth_optional
@@ -91,7 +91,7 @@ async def get_page(page_id: int, query_args: PageModeQuery) -> tuple[PageView, i
     return PageView(page), 200, headers
 
 
-@blueprint.put("/<int:page_id>")
+@blueprint.put("/<id:page_id>")
 @problems(403, 404, 412)
 @rate_limit("write")
 @auth_required
@@ -113,7 +113,7 @@ async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dic
     return saved, 200, etag(saved.version)
 
 
-@blueprint.post("/<int:page_id>/publish")
+@blueprint.post("/<id:page_id>/publish")
 @problems(403, 404)
 @rate_limit("write")
 @auth_required
@@ -127,7 +127,7 @@ async def publish_page(page_id: int) -> tuple[PageEditor, int, dict[str, str]]:
     return page, 200, etag(page.version)
 
 
-@blueprint.delete("/<int:page_id>/publish")
+@blueprint.delete("/<id:page_id>/publish")
 @problems(403, 404)
 @empty_response(204)
 @rate_limit("write")
@@ -140,7 +140,7 @@ async def unpublish_page(page_id: int) -> tuple[str, int]:
     return "", 204
 
 
-@blueprint.delete("/<int:page_id>")
+@blueprint.delete("/<id:page_id>")
 @problems(403, 404)
 @empty_response(204)
 @rate_limit("write")

@@ -14,3 +14,5 @@ class CloseCode(IntEnum):
     TRY_AGAIN_LATER = 1013
     # The client reads so slowly that a thousand messages wait for it.
     TOO_SLOW = 1008
+    # The user already holds SINPLUMA_MAX_SOCKETS_PER_USER sockets (HTTP's 429, as 4401 is 401).
+    TOO_MANY_SOCKETS = 4429

@@ -46,6 +46,19 @@ async def authenticated_claims(runtime: Runtime) -> Claims | None:
     return claims
 
 
+async def within_quota(runtime: Runtime, connection: EditorConnection) -> bool:
+    """Count the socket against its user's quota; close it (4429) when the user holds enough."""
+    try:
+        claimed = await runtime.sockets.claim(connection.user_id, connection.id)
+    except ServiceUnavailableError:
+        await websocket.close(CloseCode.TRY_AGAIN_LATER, "the socket quota is unavailable")
+        return False
+    if not claimed:
+        limit = runtime.sockets.limit
+        await websocket.close(CloseCode.TOO_MANY_SOCKETS, f"at most {limit} sockets per user at once")
+    return claimed
+
+
 def origin_allowed(allowed: tuple[str, ...]) -> bool:
     """A browser's Origin must be one the service allows; clients that are not browsers send none."""
     origin = websocket.headers.get("Origin")
@@ -69,6 +82,8 @@ async def autosave() -> None:
     if claims is None:
         return
     connection = EditorConnection(runtime, claims)
+    if not await within_quota(runtime, connection):
+        return
     connection.attach(websocket.send)
     runtime.hub.join(connection)
     connection.start_expiry_watch()
@@ -82,5 +97,6 @@ async def autosave() -> None:
     finally:
         runtime.hub.leave(connection)
         await connection.settle()
+        await runtime.sockets.release(connection.user_id, connection.id)
     with contextlib.suppress(Exception):
         await websocket.close(connection.close_code)
