@@ -10,10 +10,15 @@ rule's methods before its values, so `GET` of a path that also has a `PUT` rule 
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
 from werkzeug.routing import IntegerConverter, Map
 
 SMALLEST_ID = 1
 LARGEST_ID = 2**63 - 1
+# An id in a body or a query string: outside this range it is a 400 like any other invalid field.
+EntityId = Annotated[int, Field(ge=SMALLEST_ID, le=LARGEST_ID)]
 
 
 def decimals_up_to(bound: int) -> str:

@@ -70,3 +70,21 @@ def test_the_id_pattern_stops_at_the_largest_signed_64_bit_integer():
     for outside in (2**63, 2**63 + 2, 10**19, 10**30, 9300000000000000000):
         assert not pattern.match(str(outside)), outside
     assert not pattern.match("007") and not pattern.match("0")
+
+
+@pytest.mark.parametrize("value", [0, -1, 2**63, 10**30])
+async def test_an_id_that_cannot_exist_in_a_body_or_query_is_a_400(client, writer, value):
+    requests = [
+        ("POST", "/pages/", {"notebook_id": value, "title": "x"}, None),
+        ("POST", "/readings/", {"notebook_id": value}, None),
+        ("POST", "/notebooks/", {"title": "x", "genre_id": value}, None),
+        ("GET", "/pages/", None, {"notebook_id": str(value)}),
+        ("GET", "/notebooks/", None, {"genre_id": str(value)}),
+        ("DELETE", "/readings/", None, {"notebook_id": str(value)}),
+    ]
+    for method, path, body, query in requests:
+        response = await client.open(
+            path, method=method, headers=writer.headers, json=body, query_string=query
+        )
+        assert response.status_code == 400, (method, path, await response.get_data(as_text=True))
+        assert response.content_type == "application/problem+json"

@@ -6,13 +6,14 @@ from pydantic import BaseModel, Field, Strict
 
 from sinpluma_async.contract import NotBlank, Omittable, RequestBody, Timestamp
 from sinpluma_async.genres.schemas import GenreRead
+from sinpluma_async.ids import EntityId
 from sinpluma_async.notebooks.models import NotebookStatus
 from sinpluma_async.pages.schemas import PageSummary
 from sinpluma_async.pagination import PageQuery
 
 Title = Annotated[str, Field(min_length=1, max_length=100), NotBlank]
 Resume = Annotated[str, Field(max_length=2000)]
-GenreId = Annotated[int, Field(ge=1)]
+GenreId = EntityId
 # JSON carries the status as its text; strict bodies would otherwise want the enum object.
 Status = Annotated[NotebookStatus, Strict(False)]
 
@@ -63,5 +64,5 @@ class NotebookDetail(NotebookRead):
 
 class NotebookQuery(PageQuery):
     scope: Literal["public", "mine"] | None = None
-    genre_id: Annotated[int, Field(ge=1)] | None = None
+    genre_id: EntityId | None = None
     author: Annotated[str, Field(min_length=1, max_length=30)] | None = None

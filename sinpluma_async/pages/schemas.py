@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from sinpluma_async.contract import Omittable, RequestBody, Timestamp
+from sinpluma_async.ids import EntityId
 from sinpluma_async.pagination import PageQuery
 
 PageTitle = Annotated[str, Field(max_length=100)]
@@ -16,7 +17,7 @@ Version = Annotated[int, Field(ge=1)]
 
 
 class PageCreate(RequestBody):
-    notebook_id: Annotated[int, Field(ge=1)]
+    notebook_id: EntityId
     title: PageTitle = ""
     content: SlateDocument | None = None
 
@@ -80,7 +81,7 @@ class PageSummary(BaseModel):
 
 
 class PageListQuery(PageQuery):
-    notebook_id: Annotated[int, Field(ge=1)]
+    notebook_id: EntityId
 
 
 class PageModeQuery(BaseModel):

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from sinpluma_async.contract import RequestBody, Timestamp
+from sinpluma_async.ids import EntityId
 from sinpluma_async.notebooks.schemas import NotebookRead
 
-NotebookId = Annotated[int, Field(ge=1)]
+NotebookId = EntityId
 
 
 class ReadingCreate(RequestBody):
