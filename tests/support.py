@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+import shutil
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from quart.typing import TestClientProtocol
 from sqlalchemy import event
 
+from sinpluma_async.config import Settings
 from sinpluma_async.ratelimits.policies import POLICIES
 
 PASSWORD = "correct horse battery"
@@ -155,3 +160,25 @@ async def create_page(
 async def publish_page(client: TestClientProtocol, account: Account, page_id: int) -> None:
     response = await client.post(f"/pages/{page_id}/publish", headers=account.headers)
     assert response.status_code == 200, await response.get_data(as_text=True)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def settings_without_redis(tmp_path: Path, sqlite_template: Path, **changes: Any) -> Settings:
+    """Embedded settings on a copy of the migrated SQLite file, with a Redis that never answers."""
+    database = tmp_path / "sinpluma.db"
+    shutil.copyfile(sqlite_template, database)
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{database}",
+        redis_url=f"redis://127.0.0.1:{closed_port()}/0",
+        bcrypt_rounds=4,
+        jwt_secret=secrets.token_urlsafe(48),
+        jwt_secret_generated=False,
+        object_dir=tmp_path / "objects",
+        **changes,
+    )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import socket
 import uuid
 
 import pytest
@@ -12,10 +9,9 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 
 from sinpluma_async import create_app
-from sinpluma_async.config import Settings
 from sinpluma_async.idempotency.stores import MemoryIdempotencyStore, RedisIdempotencyStore
 from tests.idempotency.support import REPLAYED, post_notebook
-from tests.support import PASSWORD, problem, wait_until
+from tests.support import PASSWORD, problem, settings_without_redis, wait_until
 
 
 @pytest.fixture
@@ -63,25 +59,10 @@ async def test_a_record_lives_24_hours_in_redis(app, client, writer):
     assert 24 * 3600 * 1000 - 60_000 < await redis.pttl(slot) <= 24 * 3600 * 1000
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def client_without_redis(tmp_path, sqlite_template):
     """Redis configured but not answering."""
-    database = tmp_path / "sinpluma.db"
-    shutil.copyfile(sqlite_template, database)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{database}",
-        redis_url=f"redis://127.0.0.1:{closed_port()}/0",
-        bcrypt_rounds=4,
-        jwt_secret=secrets.token_urlsafe(48),
-        jwt_secret_generated=False,
-        object_dir=tmp_path / "objects",
-    )
+    settings = settings_without_redis(tmp_path, sqlite_template)
     app = create_app(settings)
     async with app.test_app():
         yield app.test_client()

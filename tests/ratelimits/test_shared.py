@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import shutil
-import socket
 from dataclasses import replace
 
 import httpx
@@ -14,31 +12,18 @@ import pytest
 import redis
 
 from sinpluma_async import create_app
-from sinpluma_async.config import Settings
 from sinpluma_async.ratelimits import shared
 from sinpluma_async.ratelimits.policies import parse_rate_limits
 from tests.live import server_pair
 from tests.ratelimits.support import peer, refused, with_relaxed
-from tests.support import PASSWORD, register, wait_until
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support import PASSWORD, closed_port, register, settings_without_redis, wait_until
 
 
 @contextlib.asynccontextmanager
 async def app_without_redis(tmp_path, sqlite_template, limits):
-    database = tmp_path / "sinpluma.db"
-    shutil.copyfile(sqlite_template, database)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{database}",
-        redis_url=f"redis://127.0.0.1:{closed_port()}/0",
-        bcrypt_rounds=4,
-        jwt_secret=secrets.token_urlsafe(48),
-        jwt_secret_generated=False,
-        object_dir=tmp_path / "objects",
+    settings = settings_without_redis(
+        tmp_path,
+        sqlite_template,
         rate_limits=parse_rate_limits(with_relaxed(limits)),
     )
     app = create_app(settings)

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import socket
 from dataclasses import replace
 
 import pytest
 
 from sinpluma_async import create_app
-from sinpluma_async.config import Settings
-from tests.support import make_account, problem
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support import make_account, problem, settings_without_redis
 
 
 @pytest.fixture
 async def client(tmp_path, sqlite_template):
-    database = tmp_path / "sinpluma.db"
-    shutil.copyfile(sqlite_template, database)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{database}",
-        redis_url=f"redis://127.0.0.1:{closed_port()}/0",
-        bcrypt_rounds=4,
-        jwt_secret=secrets.token_urlsafe(48),
-        jwt_secret_generated=False,
-        object_dir=tmp_path / "objects",
-    )
+    settings = settings_without_redis(tmp_path, sqlite_template)
     app = create_app(replace(settings))
     async with app.test_app():
         yield app.test_client()
