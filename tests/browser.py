@@ -6,20 +6,25 @@ and skip without it, unless SINPLUMA_REQUIRE_SERVICES=1, which makes that a fail
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
+
+from bench.servers import process_stats
 
 STARTUP_SECONDS = 30
 DEVTOOLS_URL = re.compile(rb"DevTools listening on (ws://\S+)")
@@ -80,6 +85,7 @@ def chromium_page(url: str) -> Iterator[Page]:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         try:
             with connect(_devtools_url(process), max_size=None, open_timeout=STARTUP_SECONDS) as devtools:
@@ -96,8 +102,28 @@ def chromium_page(url: str) -> Iterator[Page]:
                 )
                 yield page
         finally:
-            process.kill()
+            stop_session(process)
+
+
+def stop_session(process: subprocess.Popen[bytes]) -> None:
+    """Kill Chromium and every process it started (renderers, GPU, utilities), and wait for them.
+
+    Killing the browser alone leaves its children writing into the profile for a moment, and the
+    profile's removal then fails on a directory that is not empty yet.
+    """
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while members := [
+        pid for pid, fields in process_stats() if int(fields[3]) == process.pid and fields[0] != "Z"
+    ]:
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if process.poll() is None:
             process.wait()
+        if time.monotonic() > deadline:
+            raise RuntimeError("Chromium's processes did not exit")
+        time.sleep(0.01)
+    process.wait()
 
 
 def _devtools_url(process: subprocess.Popen[bytes]) -> str:
