@@ -42,7 +42,9 @@ class MovingWindow:
         used = len(self.stamps)
         if not used:
             return 0.0
-        return self.stamps[max(0, used - self.rate.amount)] + self.rate.seconds - now
+        # To the millisecond, as Redis's counters count: `stamp + 60 - stamp` is 60.00000000000045
+        # for some clock readings, which would round up to 61 whole seconds.
+        return round(self.stamps[max(0, used - self.rate.amount)] + self.rate.seconds - now, 3)
 
 
 class ConnectionLimit:
