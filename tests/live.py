@@ -9,6 +9,7 @@ import secrets
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from bench.servers import LiveServer, free_port, still_running
 from tests.support import RELAXED_RATE_LIMITS
@@ -32,6 +33,25 @@ def s3_environment(endpoint: str, *, bucket: str) -> dict[str, str]:
         "SINPLUMA_S3_SECURE": "false",
         "SINPLUMA_S3_BUCKET": bucket,
     }
+
+
+def settings_environment(settings: Any, **variables: str) -> dict[str, str]:
+    """The environment of a live server on a test's own database, Redis and storage (`settings`)."""
+    environment = {
+        "SINPLUMA_DATABASE_URL": settings.database_url,
+        "SINPLUMA_JWT_SECRET": settings.jwt_secret,
+        "SINPLUMA_BCRYPT_ROUNDS": "4",
+        "SINPLUMA_OBJECT_DIR": str(settings.object_dir),
+        **variables,
+    }
+    if settings.redis_url:
+        environment |= {
+            "SINPLUMA_REDIS_URL": settings.redis_url,
+            "SINPLUMA_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+        }
+    if settings.s3_endpoint:
+        environment |= s3_environment(settings.s3_endpoint, bucket=settings.s3_bucket)
+    return environment
 
 
 def service_environment(*, mariadb_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ from sinpluma_async.config import Settings
 from sinpluma_async.notebooks.models import Notebook
 from tests.browser import chromium_page
 from tests.images.support import MIB, assert_nothing_left_behind, multipart, padded, picture
-from tests.live import LiveServer, s3_environment
+from tests.live import LiveServer, settings_environment
 from tests.support import PASSWORD, Account
 
 IMAGE_LIMIT = MIB
@@ -67,20 +67,7 @@ def oversized_requests(account: Account) -> list[Oversized]:
 @pytest.fixture
 def live(settings: Settings, app) -> Iterator[LiveServer]:
     """A Hypercorn process on the test's database and storage, with an IMAGE_LIMIT image limit."""
-    environment = {
-        "SINPLUMA_DATABASE_URL": settings.database_url,
-        "SINPLUMA_JWT_SECRET": settings.jwt_secret,
-        "SINPLUMA_BCRYPT_ROUNDS": "4",
-        "SINPLUMA_OBJECT_DIR": str(settings.object_dir),
-        "SINPLUMA_MAX_IMAGE_BYTES": str(IMAGE_LIMIT),
-    }
-    if settings.redis_url:
-        environment |= {
-            "SINPLUMA_REDIS_URL": settings.redis_url,
-            "SINPLUMA_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-        }
-    if settings.s3_endpoint:
-        environment |= s3_environment(settings.s3_endpoint, bucket=settings.s3_bucket)
+    environment = settings_environment(settings, SINPLUMA_MAX_IMAGE_BYTES=str(IMAGE_LIMIT))
     with LiveServer(environment) as server:
         yield server
 

@@ -65,6 +65,15 @@ class SocketQuota(Protocol):
         """Stop renewing (the process is stopping)."""
 
 
+def forget(held: defaultdict[int, set[str]], user_id: int, socket_id: str) -> None:
+    """Drop a socket from this process's record of what each user holds."""
+    sockets = held.get(user_id)
+    if sockets is not None:
+        sockets.discard(socket_id)
+        if not sockets:
+            del held[user_id]
+
+
 class MemorySocketQuota:
     """Sockets counted by this process alone (no Redis: there is only one process)."""
 
@@ -80,11 +89,7 @@ class MemorySocketQuota:
         return True
 
     async def release(self, user_id: int, socket_id: str) -> None:
-        held = self._held.get(user_id)
-        if held is not None:
-            held.discard(socket_id)
-            if not held:
-                del self._held[user_id]
+        forget(self._held, user_id, socket_id)
 
     async def close(self) -> None:
         self._held.clear()
@@ -125,11 +130,7 @@ class RedisSocketQuota:
         return True
 
     async def release(self, user_id: int, socket_id: str) -> None:
-        held = self._held.get(user_id)
-        if held is not None:
-            held.discard(socket_id)
-            if not held:
-                del self._held[user_id]
+        forget(self._held, user_id, socket_id)
         try:
             await self._redis.zrem(self._key(user_id), socket_id)
         except RedisError:

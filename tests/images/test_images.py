@@ -50,7 +50,7 @@ from tests.images.support import (
     stored_objects,
     uploaded,
 )
-from tests.live import LiveServer, s3_environment
+from tests.live import LiveServer, settings_environment
 from tests.support import create_notebook, make_account, problem, publish_notebook
 
 # The two places an image hangs: a user's picture and a notebook's cover.
@@ -539,20 +539,7 @@ LIVE_LIMIT = 2 * MIB
 @pytest.fixture
 def live(settings, app):
     """A Hypercorn process on the test's database and storage, with a LIVE_LIMIT image limit."""
-    environment = {
-        "SINPLUMA_DATABASE_URL": settings.database_url,
-        "SINPLUMA_JWT_SECRET": settings.jwt_secret,
-        "SINPLUMA_BCRYPT_ROUNDS": "4",
-        "SINPLUMA_OBJECT_DIR": str(settings.object_dir),
-        "SINPLUMA_MAX_IMAGE_BYTES": str(LIVE_LIMIT),
-    }
-    if settings.redis_url:
-        environment |= {
-            "SINPLUMA_REDIS_URL": settings.redis_url,
-            "SINPLUMA_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-        }
-    if settings.s3_endpoint:
-        environment |= s3_environment(settings.s3_endpoint, bucket=settings.s3_bucket)
+    environment = settings_environment(settings, SINPLUMA_MAX_IMAGE_BYTES=str(LIVE_LIMIT))
     server = LiveServer(environment)
     yield server
     server.stop()
