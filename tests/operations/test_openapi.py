@@ -56,7 +56,8 @@ async def test_authenticated_operations_declare_bearer_and_401(app, client):
 async def test_docs_page_points_at_the_document(client):
     response = await client.get("/docs")
     assert response.status_code == 200
-    assert "/openapi.json" in await response.get_data(as_text=True)
+    assert "/docs/assets/start.js" in await response.get_data(as_text=True)
+    assert "/openapi.json" in await (await client.get("/docs/assets/start.js")).get_data(as_text=True)
 
 
 async def test_document_describes_the_autosave_websocket(client):

@@ -1,0 +1,1 @@
+"""What an operator sees of the service: request ids, the access log, and the Prometheus series."""
