@@ -51,6 +51,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-# Not `sinpluma serve`: it cannot set --workers and keeps Hypercorn as a child, so SIGTERM from
-# `docker stop` would not reach it. exec makes Hypercorn PID 1 and lets it shut down gracefully.
-CMD ["sh", "-c", "sinpluma migrate && exec hypercorn --config hypercorn.toml --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" sinpluma_async.asgi:app"]
+# `sinpluma serve --workers` migrates, empties var/metrics for the workers' series
+# (PROMETHEUS_MULTIPROC_DIR), then supervises the Hypercorn workers: one that dies is started
+# again, where Hypercorn's own --workers would stop them all (docs/resilience.md). exec makes the
+# supervisor PID 1, so `docker stop`'s SIGTERM stops every worker gracefully.
+CMD ["sh", "-c", "exec sinpluma serve --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\""]

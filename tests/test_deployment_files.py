@@ -58,10 +58,35 @@ def test_dockerfile_passes_hadolint(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _compose_config(env: dict[str, str], home: Path) -> subprocess.CompletedProcess[str]:
+def _compose_config(
+    env: dict[str, str], home: Path, *files: str, quiet: bool = True
+) -> subprocess.CompletedProcess[str]:
     empty = home / "empty.env"
     empty.touch()
-    return _run([_compose(), "--env-file", empty, "-f", "docker-compose.yml", "config", "-q"], env, home)
+    chosen = [part for name in files or ("docker-compose.yml",) for part in ("-f", name)]
+    return _run([_compose(), "--env-file", empty, *chosen, "config", *(["-q"] if quiet else [])], env, home)
+
+
+CLUSTER = ("docker-compose.yml", "docker-compose.cluster.yml")
+
+
+def test_cluster_compose_files_are_valid(tmp_path: Path) -> None:
+    result = _compose_config({**SECRETS, "MYSQL_ROOT_PASSWORD": "mysql-root"}, tmp_path, *CLUSTER)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cluster_api_writes_through_the_router_6446_and_reads_through_6447(tmp_path: Path) -> None:
+    result = _compose_config(
+        {**SECRETS, "MYSQL_ROOT_PASSWORD": "mysql-root"}, tmp_path, *CLUSTER, quiet=False
+    )
+    assert result.returncode == 0, result.stderr
+    config = result.stdout
+    assert "@mysql-router:6446/sinpluma" in config and "@mysql-router:6447/sinpluma" in config
+    assert "mysql-1:" in config and "mysql-2:" in config and "mysql-3:" in config
+    assert "redis+sentinel://sentinel-1:26379,sentinel-2:26379,sentinel-3:26379/mymaster/0" in config
+    assert "sentinel monitor mymaster redis 6379 2" in config and "--replicaof" in config
+    # The single MariaDB of the main file is not part of the cluster deployment.
+    assert "mariadb:10.11" not in config
 
 
 def test_compose_file_is_valid(tmp_path: Path) -> None:

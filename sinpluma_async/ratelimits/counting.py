@@ -45,7 +45,8 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """The counts of one call, and whether the token checked with them was revoked.
+    """The counts of one call, and what the token checked with them read: whether it was revoked,
+    and whether its user wrote recently.
 
     `stamp` is the time the calls were counted at, in the clock of the store that counted them
     (`shared`: Redis), which is what a refund removes.
@@ -55,6 +56,7 @@ class Tally:
     stamp: float
     shared: bool
     revoked: bool = False
+    wrote_recently: bool = False
 
     @property
     def admitted(self) -> bool:
@@ -80,7 +82,7 @@ class Tally:
 
 class Counters(Protocol):
     async def count(self, hits: Sequence[Hit], *, token: Claims | None = None) -> Tally:
-        """Count the hits that fit, and check the token's revocations, in one round trip at most.
+        """Count the hits that fit, and check the token's standing, in one round trip at most.
 
         A hit that fits is counted unless it is conditional and another hit does not fit.
         """

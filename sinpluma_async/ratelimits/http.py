@@ -17,12 +17,14 @@ from quart import Quart, Response, g
 
 from sinpluma_async.config import Settings
 from sinpluma_async.errors import UnauthorizedError, rate_limited
+from sinpluma_async.observability.metrics import RATE_LIMITED
 from sinpluma_async.openapi import ACCESS_ATTRIBUTE, RATE_LIMIT_ATTRIBUTE, RATE_LIMIT_EXEMPT_ATTRIBUTE
 from sinpluma_async.ratelimits.counting import Count, Counters, Hit, Tally
 from sinpluma_async.ratelimits.policies import POLICIES, Policy
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import authenticate, bearer_token
 from sinpluma_async.security.clients import current_client_address
+from sinpluma_async.security.revocation import Standing
 from sinpluma_async.security.tokens import Claims, TokenCodec, TokenType
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -109,9 +111,9 @@ class CountingRevocationCheck:
         self._policy = policy
         self.tally: Tally | None = None
 
-    async def is_revoked(self, claims: Claims) -> bool:
+    async def standing(self, claims: Claims) -> Standing:
         self.tally = await self._counters.count([Hit(self._policy, user_key(claims.user_id))], token=claims)
-        return self.tally.revoked
+        return Standing(self.tally.revoked, self.tally.wrote_recently)
 
 
 def settle(tally: Tally) -> None:
@@ -119,6 +121,7 @@ def settle(tally: Tally) -> None:
     nearest = tally.nearest()
     setattr(g, STATE, nearest)
     if not tally.admitted:
+        RATE_LIMITED.labels(nearest.policy.name).inc()
         raise rate_limited(nearest.policy.name, retry_after=nearest.wait, headers=state_headers(nearest))
 
 

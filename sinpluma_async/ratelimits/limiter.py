@@ -35,5 +35,10 @@ def open_rate_limits(
     policies = settings.rate_limits.policies()
     if redis is None or not isinstance(revocations, RedisRevocationStore):
         return RateLimits(policies, MemoryCounters(revocations=revocations))
-    shared = RedisCounters(redis, settings.redis_key_prefix, revocation_keys=revocations.keys_of)
+    shared = RedisCounters(
+        redis,
+        settings.redis_key_prefix,
+        revocation_keys=revocations.keys_of,
+        recent_write_key=revocations.recent_write_key,
+    )
     return RateLimits(policies, SharedCounters(shared, MemoryCounters()))

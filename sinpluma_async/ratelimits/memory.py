@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Sequence
 
 from sinpluma_async.ratelimits.counting import Count, Hit, Tally
 from sinpluma_async.ratelimits.policies import Policy, Rate
-from sinpluma_async.security.revocation import RevocationCheck
+from sinpluma_async.security.revocation import RevocationCheck, Standing
 from sinpluma_async.security.tokens import Claims
 
 Clock = Callable[[], float]
@@ -75,9 +75,9 @@ class MemoryCounters:
         self._next_sweep = clock() + SWEEP_SECONDS
 
     async def count(self, hits: Sequence[Hit], *, token: Claims | None = None) -> Tally:
-        revoked = False
+        standing = Standing(revoked=False)
         if token is not None and self._revocations is not None:
-            revoked = await self._revocations.is_revoked(token)
+            standing = await self._revocations.standing(token)
         # Nothing below awaits: the hits of one call are counted without another call in between.
         now = self._clock()
         self._sweep(now)
@@ -91,7 +91,9 @@ class MemoryCounters:
             if counted:
                 window.stamps.append(now)
             counts.append(Count(hit, fit, counted, len(window.stamps), window.wait(now)))
-        return Tally(tuple(counts), now, shared=False, revoked=revoked)
+        return Tally(
+            tuple(counts), now, shared=False, revoked=standing.revoked, wrote_recently=standing.wrote_recently
+        )
 
     async def refund(self, tally: Tally, policies: Collection[str]) -> None:
         for count in tally.counts:

@@ -1,7 +1,8 @@
 """Counters shared by every process through Redis, in the round trip that checks a token's revocations.
 
-One Lua script reads the revocation keys and counts the call: no library can put a token check and
-a count in one round trip, and an authenticated request makes exactly one. Each counter is a list
+One Lua script reads the revocation keys (and the user's recent-write flag, `freshness/`) and counts
+the call: no library can put a token check and a count in one round trip, and an authenticated
+request makes exactly one. Each counter is a list
 of call times (Redis's clock, in ms), newest first: the moving window of `memory.py`, so both stores
 answer alike. While Redis does not answer, calls are counted in this process's memory instead.
 """
@@ -18,25 +19,29 @@ from redis.exceptions import RedisError
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.ratelimits.counting import Count, Hit, Tally
 from sinpluma_async.ratelimits.memory import Clock, MemoryCounters
+from sinpluma_async.security.revocation import RecentWriteKey
 from sinpluma_async.security.tokens import Claims
 
 log = logging.getLogger(__name__)
 # While Redis is down, one call tries it again this often; the others count in memory meanwhile.
 RETRY_SECONDS = 1.0
 
-# KEYS: the token's revocation keys (ARGV[1] of them), then one list per hit.
-# ARGV: the number of revocation keys, then per hit its amount, its window in ms and 1 if conditional.
-# Returns: revoked (0/1), now (ms), then per hit whether it fits (0/1), the calls in its window,
-# and the ms until one more fits.
+# KEYS: the token's revocation keys (ARGV[1] of them), its user's recent-write key (ARGV[2]: 1 or 0),
+# then one list per hit.
+# ARGV: those two numbers, then per hit its amount, its window in ms and 1 if conditional.
+# Returns: revoked (0/1), wrote recently (0/1), now (ms), then per hit whether it fits (0/1), the
+# calls in its window, and the ms until one more fits.
 COUNT_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local guards = tonumber(ARGV[1])
-local revoked = 0
+local guards, flags = tonumber(ARGV[1]), tonumber(ARGV[2])
+local revoked, wrote = 0, 0
 if guards > 0 then revoked = redis.call('EXISTS', unpack(KEYS, 1, guards)) end
+if flags > 0 then wrote = redis.call('EXISTS', KEYS[guards + 1]) end
+local first = guards + flags
 local used, fits, all_fit = {}, {}, true
-for i = 1, #KEYS - guards do
-  local key, amount, window = KEYS[guards + i], tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+for i = 1, #KEYS - first do
+  local key, amount, window = KEYS[first + i], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
   local oldest = redis.call('LINDEX', key, -1)
   while oldest and tonumber(oldest) <= now - window do
     redis.call('RPOP', key)
@@ -46,10 +51,10 @@ for i = 1, #KEYS - guards do
   fits[i] = used[i] < amount
   all_fit = all_fit and fits[i]
 end
-local result = {revoked, now}
-for i = 1, #KEYS - guards do
-  local key, amount, window = KEYS[guards + i], tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
-  if fits[i] and (all_fit or ARGV[3 * i + 1] == '0') then
+local result = {revoked, wrote, now}
+for i = 1, #KEYS - first do
+  local key, amount, window = KEYS[first + i], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  if fits[i] and (all_fit or ARGV[3 * i + 2] == '0') then
     redis.call('LPUSH', key, now)
     redis.call('PEXPIRE', key, window)
     used[i] = used[i] + 1
@@ -72,25 +77,34 @@ return result
 class RedisCounters:
     """Counters in Redis under `<prefix>ratelimit:<policy>:<key>`."""
 
-    def __init__(self, redis: Redis, prefix: str, *, revocation_keys: Callable[[Claims], list[str]]) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        revocation_keys: Callable[[Claims], list[str]],
+        recent_write_key: RecentWriteKey | None = None,
+    ) -> None:
         self._redis = redis
         self._prefix = f"{prefix}ratelimit:"
         self._revocation_keys = revocation_keys
+        self._recent_write_key = recent_write_key
         self._script = redis.register_script(COUNT_SCRIPT)
 
     async def count(self, hits: Sequence[Hit], *, token: Claims | None = None) -> Tally:
         guards = self._revocation_keys(token) if token is not None else []
-        arguments: list[int] = [len(guards)]
+        flags = [self._recent_write_key(token.user_id)] if token and self._recent_write_key else []
+        arguments: list[int] = [len(guards), len(flags)]
         for hit in hits:
             arguments += [hit.policy.rate.amount, hit.policy.rate.seconds * 1000, int(hit.conditional)]
-        keys = guards + [self._key(hit) for hit in hits]
-        revoked, now, *counts = await self._script(keys=keys, args=arguments)
+        keys = guards + flags + [self._key(hit) for hit in hits]
+        revoked, wrote, now, *counts = await self._script(keys=keys, args=arguments)
         tally = []
         for index, hit in enumerate(hits):
             fits, used, wait = counts[3 * index : 3 * index + 3]
             counted = bool(fits) and (not hit.conditional or all(counts[0::3]))
             tally.append(Count(hit, bool(fits), counted, int(used), int(wait) / 1000))
-        return Tally(tuple(tally), float(now), shared=True, revoked=bool(revoked))
+        return Tally(tuple(tally), float(now), shared=True, revoked=bool(revoked), wrote_recently=bool(wrote))
 
     async def refund(self, tally: Tally, policies: Collection[str]) -> None:
         refunded = [count for count in tally.counts if count.counted and count.policy.name in policies]

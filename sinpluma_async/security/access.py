@@ -10,10 +10,11 @@ from typing import Any, Literal, TypeVar, cast
 from quart import g, request
 from quart_schema import security_scheme
 
+from sinpluma_async.db.routing import send_reads_to_writer
 from sinpluma_async.errors import unauthorized
 from sinpluma_async.openapi import ACCESS_ATTRIBUTE
 from sinpluma_async.runtime import current_runtime
-from sinpluma_async.security.revocation import RevocationCheck
+from sinpluma_async.security.revocation import RevocationCheck, Standing
 from sinpluma_async.security.tokens import Claims, TokenCodec
 
 Access = Literal["public", "optional", "required"]
@@ -115,9 +116,10 @@ async def _identity_of(token: str | None, revocations: RevocationCheck | None) -
     if token is None:
         return None
     runtime = current_runtime()
-    claims = await verify_access_token(
+    claims, standing = await check_access_token(
         token, tokens=runtime.tokens, revocations=revocations or runtime.revocations
     )
+    send_reads_to_writer(standing.wrote_recently)
     return Identity(claims.user_id, claims)
 
 
@@ -127,7 +129,16 @@ async def verify_access_token(token: str, *, tokens: TokenCodec, revocations: Re
     Raises UnauthorizedError for a bad, expired, refresh or revoked token, and
     ServiceUnavailableError when the revocations cannot be read (one round trip).
     """
-    claims = tokens.decode(token, expected="access")
-    if await revocations.is_revoked(claims):
-        raise unauthorized("token_revoked", "The token has been revoked")
+    claims, _ = await check_access_token(token, tokens=tokens, revocations=revocations)
     return claims
+
+
+async def check_access_token(
+    token: str, *, tokens: TokenCodec, revocations: RevocationCheck
+) -> tuple[Claims, Standing]:
+    """`verify_access_token`, with what the check read of the user: whether they wrote recently."""
+    claims = tokens.decode(token, expected="access")
+    standing = await revocations.standing(claims)
+    if standing.revoked:
+        raise unauthorized("token_revoked", "The token has been revoked")
+    return claims, standing

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
 
+from sinpluma_async.observability.metrics import PASSWORD_HASHES_QUEUED
+
 MAX_PASSWORD_BYTES = 72
 
 
@@ -25,10 +27,10 @@ class PasswordHasher:
         encoded = password.encode()
         if len(encoded) > MAX_PASSWORD_BYTES:
             raise ValueError("password is longer than 72 bytes")
-        loop = asyncio.get_running_loop()
-        digest = await loop.run_in_executor(
-            self._executor, bcrypt.hashpw, encoded, bcrypt.gensalt(self._rounds)
-        )
+        with PASSWORD_HASHES_QUEUED.track_inprogress():
+            digest = await asyncio.get_running_loop().run_in_executor(
+                self._executor, bcrypt.hashpw, encoded, bcrypt.gensalt(self._rounds)
+            )
         return digest.decode()
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
@@ -36,10 +38,10 @@ class PasswordHasher:
         encoded = password.encode()
         too_long = len(encoded) > MAX_PASSWORD_BYTES
         stored = self._dummy_hash if password_hash is None or too_long else password_hash.encode()
-        loop = asyncio.get_running_loop()
-        matches = await loop.run_in_executor(
-            self._executor, bcrypt.checkpw, encoded[:MAX_PASSWORD_BYTES], stored
-        )
+        with PASSWORD_HASHES_QUEUED.track_inprogress():
+            matches = await asyncio.get_running_loop().run_in_executor(
+                self._executor, bcrypt.checkpw, encoded[:MAX_PASSWORD_BYTES], stored
+            )
         return matches and password_hash is not None and not too_long
 
     def close(self) -> None:

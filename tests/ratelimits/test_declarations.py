@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sinpluma_async.openapi import RATE_LIMIT_ATTRIBUTE, RATE_LIMIT_EXEMPT_ATTRIBUTE
 
-EXEMPT = {"/healthz", "/readyz", "/openapi.json", "/docs"}
+EXEMPT = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/assets/<name>", "/metrics"}
 LOGIN = ("login-client", "login", "login-account")
 
 

@@ -39,4 +39,4 @@ async def test_public_routes_keep_working(client):
 async def test_readiness_names_redis(client):
     response = await client.get("/readyz")
     document = await problem(response, 503, "service_unavailable")
-    assert document["checks"] == {"database": "ok", "redis": "unavailable", "storage": "ok"}
+    assert document["checks"] == {"database": "embedded", "redis": "unavailable", "storage": "embedded"}

@@ -12,7 +12,7 @@ from redis.asyncio.connection import AbstractConnection
 
 from sinpluma_async import create_app
 from sinpluma_async.ratelimits.policies import parse_rate_limits
-from tests.support import PASSWORD, make_account
+from tests.support import PASSWORD, RELAXED_RATE_LIMITS, make_account
 
 pytestmark = pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
 
@@ -51,6 +51,29 @@ async def test_authenticated_request_makes_one_round_trip(client, writer, round_
     # The script reads both revocation keys and counts the call against the user.
     assert round_trips[0].count(b":revoked:") == 2
     assert f"{settings.redis_key_prefix}ratelimit:read:user:{writer.user_id}".encode() in round_trips[0]
+
+
+@pytest.fixture
+async def replicated_client(settings, second_mariadb_url, request):
+    limits = parse_rate_limits(request.param) if hasattr(request, "param") else settings.rate_limits
+    app = create_app(replace(settings, database_read_url=second_mariadb_url, rate_limits=limits))
+    async with app.test_app():
+        yield app.test_client()
+
+
+@pytest.mark.parametrize("replicated_client", ["off", RELAXED_RATE_LIMITS], indirect=True)
+async def test_with_a_replica_the_round_trip_also_reads_whether_the_user_wrote(
+    replicated_client, round_trips, settings
+):
+    writer = await make_account(replicated_client, "writer")
+    await replicated_client.get("/user/writer", headers=writer.headers)
+    round_trips.clear()
+    response = await replicated_client.get("/user/writer", headers=writer.headers)
+    assert response.status_code == 200
+    assert len(round_trips) == 1
+    assert command(round_trips[0]) in (b"EVALSHA", b"MGET")
+    assert round_trips[0].count(b":revoked:") == 2
+    assert f"{settings.redis_key_prefix}wrote:{writer.user_id}".encode() in round_trips[0]
 
 
 async def test_anonymous_limited_request_makes_one_round_trip(client, writer, round_trips):

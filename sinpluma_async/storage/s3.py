@@ -1,151 +1,29 @@
-"""Object storage: MinIO/S3 when configured, a local directory otherwise.
-
-This is the only module that imports the S3 client. Both backends take a stream of chunks, so an
-upload is never held whole in memory by this module (the S3 client buffers at most one part, and
-at most two uploads to S3 run at once).
-"""
+"""Objects in a MinIO/S3 bucket: the only module that imports the S3 client."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 import logging
-import os
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 import aiohttp
 from miniopy_async.api import Minio
 from miniopy_async.error import MinioException
 
 from sinpluma_async.errors import ServiceUnavailableError
+from sinpluma_async.storage.objects import READ_CHUNK_BYTES, ObjectMissingError, StoredObject
 
 log = logging.getLogger(__name__)
 
-READ_CHUNK_BYTES = 64 * 1024
-# Chunks are written a few at a time: one thread hop per 64 KiB chunk costs the event loop more
-# than the write itself.
-WRITE_BATCH_BYTES = 256 * 1024
 # S3 requires parts of at least 5 MiB; an upload no larger than one part is a single PUT.
 PART_BYTES = 5 * 1024 * 1024
 CONNECT_SECONDS = 2.0
 READ_SECONDS = 10.0
 TOTAL_SECONDS = 60.0
-
-
-class ObjectMissingError(LookupError):
-    """The object is not in storage."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredObject:
-    key: str
-    size: int
-    etag: str
-
-
-class ObjectStore(Protocol):
-    async def start(self) -> None:
-        """Make the bucket or directory exist; a dependency that is down is retried on first use."""
-
-    async def put(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> StoredObject:
-        """Store the chunks under the key; nothing is left behind if the chunks raise."""
-
-    def read(self, key: str) -> AsyncIterator[bytes]:
-        """The object's bytes in chunks; ObjectMissingError if it is not there."""
-
-    async def delete(self, key: str) -> None:
-        """Remove the object; a missing object is not an error."""
-
-    async def ping(self) -> None:
-        """Raise ServiceUnavailableError unless storage answers."""
-
-    async def close(self) -> None: ...
-
-
-def new_object_key(prefix: str) -> str:
-    return f"{prefix}/{uuid.uuid4().hex}"
-
-
-async def discard_object(store: ObjectStore, key: str) -> None:
-    """Delete an object whose row is gone; a failure leaves an orphan object, never a broken row."""
-    try:
-        await store.delete(key)
-    except Exception:
-        log.exception("Could not delete object %s; it is orphaned", key)
-
-
-class LocalObjectStore:
-    """Objects as files under a directory, written to a temporary name and renamed when complete."""
-
-    def __init__(self, root: Path) -> None:
-        self._root = root
-        self._incoming = root / ".incoming"
-
-    async def start(self) -> None:
-        await asyncio.to_thread(self._incoming.mkdir, parents=True, exist_ok=True)
-
-    def _path(self, key: str) -> Path:
-        path = (self._root / key).resolve()
-        if self._root.resolve() not in path.parents:
-            raise ValueError(f"object key escapes the store: {key!r}")
-        return path
-
-    async def put(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> StoredObject:
-        target = self._path(key)
-        partial = self._incoming / uuid.uuid4().hex
-        digest, size = hashlib.md5(usedforsecurity=False), 0
-        handle = await asyncio.to_thread(partial.open, "wb")
-
-        def write(batch: list[bytes]) -> None:
-            # Hashing beside the write keeps both off the event loop (hashlib releases the GIL).
-            for chunk in batch:
-                digest.update(chunk)
-                handle.write(chunk)
-
-        batch: list[bytes] = []
-        batched = 0
-        try:
-            async for chunk in chunks:
-                size += len(chunk)
-                batch.append(chunk)
-                batched += len(chunk)
-                if batched >= WRITE_BATCH_BYTES:
-                    await asyncio.to_thread(write, batch)
-                    batch, batched = [], 0
-            await asyncio.to_thread(write, batch)
-            await asyncio.to_thread(handle.close)
-            await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-            await asyncio.to_thread(os.replace, partial, target)
-        except BaseException:
-            await asyncio.to_thread(handle.close)
-            await asyncio.to_thread(partial.unlink, missing_ok=True)
-            raise
-        return StoredObject(key, size, digest.hexdigest())
-
-    async def read(self, key: str) -> AsyncIterator[bytes]:
-        try:
-            handle = await asyncio.to_thread(self._path(key).open, "rb")
-        except FileNotFoundError:
-            raise ObjectMissingError(key) from None
-        try:
-            while chunk := await asyncio.to_thread(handle.read, READ_CHUNK_BYTES):
-                yield chunk
-        finally:
-            await asyncio.to_thread(handle.close)
-
-    async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
-
-    async def ping(self) -> None:
-        if not await asyncio.to_thread(os.access, self._root, os.W_OK):
-            raise ServiceUnavailableError("object storage")
-
-    async def close(self) -> None:
-        return None
+# How long after a failed put its object may still land (held by the network), and is deleted.
+LATE_LANDING_SECONDS = 60.0
+SWEEP_EVERY_SECONDS = 1.0
 
 
 class ChunkReader:
@@ -198,6 +76,7 @@ class S3ObjectStore:
         self._bucket_ready = False
         # The S3 client holds up to one part (5 MiB) per upload in memory: bound how many run at once.
         self._uploads = asyncio.Semaphore(max_uploads)
+        self._sweeps: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         timeout = aiohttp.ClientTimeout(total=TOTAL_SECONDS, connect=CONNECT_SECONDS, sock_read=READ_SECONDS)
@@ -245,6 +124,7 @@ class S3ObjectStore:
                     num_parallel_uploads=1,
                 )
             except (aiohttp.ClientError, TimeoutError, MinioException) as error:
+                self._sweep_later(key)
                 raise ServiceUnavailableError("object storage") from error
             except asyncio.CancelledError:
                 # The client went away mid-upload. The S3 client aborts a multipart upload on an
@@ -252,6 +132,22 @@ class S3ObjectStore:
                 await asyncio.shield(self._abort_unfinished(key))
                 raise
         return StoredObject(key, reader.size, (result.etag or key).strip('"'))
+
+    def _sweep_later(self, key: str) -> None:
+        """Delete, for a while, the object of a put that failed. A request the network held (a
+        partition that heals) can still reach storage after the put gave up, and would leave an
+        object that no row names."""
+        sweep = asyncio.create_task(self._sweep(key))
+        self._sweeps.add(sweep)
+        sweep.add_done_callback(self._sweeps.discard)
+
+    async def _sweep(self, key: str) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + LATE_LANDING_SECONDS
+        while loop.time() < until:
+            await asyncio.sleep(SWEEP_EVERY_SECONDS)
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError, MinioException):
+                await self.client.remove_object(self._bucket, key)
 
     async def _abort_unfinished(self, key: str) -> None:
         """Abort the multipart uploads still open for the key; a failure is logged, not raised."""
@@ -289,5 +185,7 @@ class S3ObjectStore:
         await self._ensure_bucket()
 
     async def close(self) -> None:
+        for sweep in list(self._sweeps):
+            sweep.cancel()
         if self._session is not None:
             await self._session.close()
