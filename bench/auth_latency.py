@@ -1,6 +1,7 @@
 """Latency of an authenticated `GET /user/<username>` on a real Hypercorn server with a throwaway database.
 
-Run: .venv/bin/python bench/auth_latency.py --backend sqlite|mariadb [--requests N] [--concurrency C] [--json]
+Run: .venv/bin/python bench/auth_latency.py --backend sqlite|mariadb [--requests N] [--concurrency C]
+     [--rate-limits on|off] [--json]
 For mariadb it also counts Redis commands and round trips per request (INFO commandstats / INFO stats);
 commandstats also counts the commands a script runs (the rate-limit script's TIME, EXISTS, LLEN, ...).
 The server runs with rate limits on, raised above what the benchmark sends (bench/harness.py).
@@ -27,8 +28,9 @@ WARMUP = 50
 
 def redis_counters(client: redis.Redis) -> dict[str, int]:
     """Server-wide totals; each call is itself one INFO command and one read on the server."""
-    info: Mapping[str, Any] = client.execute_command("INFO", "commandstats", "stats")
+    info: Mapping[str, Any] = client.execute_command("INFO", "commandstats", "stats", "cpu")
     counters = {name: int(info[f"total_{name}"]) for name in ("commands_processed", "reads_processed")}
+    counters["cpu_us"] = round((float(info["used_cpu_user"]) + float(info["used_cpu_sys"])) * 1e6)
     counters["connections_received"] = int(info["total_connections_received"])
     for key, value in info.items():
         if key.startswith("cmdstat_"):
@@ -86,13 +88,16 @@ async def measure(
         if redis_client is not None:
             redis_delta = delta(delta(redis_counters(redis_client), redis_before), calibration)
 
-    result: dict[str, Any] = {key: getattr(args, key) for key in ("backend", "requests", "concurrency")}
+    result: dict[str, Any] = {
+        key: getattr(args, key) for key in ("backend", "requests", "concurrency", "rate_limits")
+    }
     result |= latency_summary(latencies) | {"elapsed_s": elapsed}
     result |= {"req_per_s": args.requests / elapsed, "server_cpu_s": server_cpu, "client_cpu_s": client_cpu}
     result["other_cpu_s"] = other_cpu  # Everything else on the machine (MariaDB, Redis, other users).
     if redis_client is not None:
         result["redis_commands_per_req"] = redis_delta.pop("commands_processed") / args.requests
         result["redis_round_trips_per_req"] = redis_delta.pop("reads_processed") / args.requests
+        result["redis_cpu_us_per_req"] = redis_delta.pop("cpu_us") / args.requests
         # The server's pool is warm: a new connection means another Redis user skewed the global counters.
         result["redis_new_connections"] = redis_delta.pop("connections_received")
         result["redis_commands_by_name_per_req"] = {
@@ -102,7 +107,8 @@ async def measure(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    with running_server(args.backend) as server:
+    env = {"SINPLUMA_RATE_LIMITS": "off"} if args.rate_limits == "off" else None
+    with running_server(args.backend, env=env) as server:
         if args.backend == "sqlite":
             return asyncio.run(measure(server, args, None))
         redis_client = redis.Redis.from_url(REDIS_URL)
@@ -125,7 +131,8 @@ def summary(result: Mapping[str, Any]) -> str:
             f"{name} {calls:.3f}" for name, calls in result["redis_commands_by_name_per_req"].items()
         )
         lines.append(
-            f"redis per request: {result['redis_round_trips_per_req']:.3f} round trips, "
+            f"redis per request: {result['redis_cpu_us_per_req']:.1f} us of CPU, "
+            f"{result['redis_round_trips_per_req']:.3f} round trips, "
             f"{result['redis_commands_per_req']:.3f} commands, a script's own included ({by_name or 'none'})"
         )
         if result["redis_new_connections"]:
@@ -138,6 +145,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=("sqlite", "mariadb"), required=True)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument(
+        "--rate-limits", choices=("on", "off"), default="on", help="off: measure without counting"
+    )
     parser.add_argument("--json", action="store_true", help="also print the result as one JSON line")
     args = parser.parse_args()
     if args.requests < 2 or not 1 <= args.concurrency <= args.requests:

@@ -32,6 +32,7 @@ from harness import (
     named_processes_cpu,
     running_server,
 )
+from seeding import WORDS
 from websockets.asyncio.client import ClientConnection, connect
 
 from sinpluma_async.pages import slate
@@ -44,24 +45,12 @@ WARMUP_S = 6.0
 def documents(count: int) -> list[str]:
     """Serialized Slate documents between 5 and 20 KB."""
     rng = random.Random(3)
-    words = [
-        "palabra",
-        "escribir",
-        "cuaderno",
-        "página",
-        "borrador",
-        "acción",
-        "ficción",
-        "poesía",
-        "teatro",
-        "ensayo",
-    ]
     result = []
     for index in range(count):
         target = 5 * 1024 + (15 * 1024 * index) // max(1, count - 1)
         paragraphs: list[dict[str, Any]] = []
         while len(json.dumps(paragraphs)) < target:
-            text = " ".join(rng.choices(words, k=40))
+            text = " ".join(rng.choices(WORDS, k=40))
             paragraphs.append({"type": "paragraph", "children": [{"text": text}]})
         result.append(json.dumps(paragraphs, ensure_ascii=False))
     return result

@@ -26,7 +26,8 @@ from sinpluma_async.ratelimits.policies import POLICIES
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 HOST = "127.0.0.1"
-REDIS_URL = f"redis://{HOST}:6379/0"
+# A Redis of the benchmark's own (BENCH_REDIS_URL) keeps other users' commands out of its figures.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", f"redis://{HOST}:6379/0")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Limits stay on, so that a benchmark pays for counting, but far above what one client sends from one
 # address; ws-save keeps its default, which the autosave clients respect. A benchmark's env may override.
@@ -128,9 +129,15 @@ class Server:
 
 @contextmanager
 def running_server(
-    backend: str, *, workers: int = 1, env: Mapping[str, str] | None = None, flags: Sequence[str] = ()
+    backend: str,
+    *,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+    flags: Sequence[str] = (),
+    source: Path | None = None,
 ) -> Iterator[Server]:
-    """Migrate a fresh database (SQLite file or a `sinpluma_bench_*` MariaDB database) and serve it."""
+    """Migrate a fresh database (SQLite file or a `sinpluma_bench_*` MariaDB database) and serve it
+    (the package of checkout `source`, when given)."""
     # SIGTERM to the benchmark should still stop the server and drop the database below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="sinpluma-bench-") as tmp:
@@ -138,7 +145,11 @@ def running_server(
             "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
             "SINPLUMA_OBJECT_DIR": f"{tmp}/objects",
             "SINPLUMA_RATE_LIMITS": BENCH_RATE_LIMITS,
+            # As in production: JSON log lines, and the workers' series in files (`sinpluma serve`).
+            "SINPLUMA_LOG_FORMAT": "json",
+            "PROMETHEUS_MULTIPROC_DIR": f"{tmp}/metrics",
         }
+        Path(f"{tmp}/metrics").mkdir()
         run_id = secrets.token_hex(4)
         prefix = f"sinpluma-bench-{run_id}:"
         database = None if backend == "sqlite" else f"sinpluma_bench_{run_id}"
@@ -154,7 +165,7 @@ def running_server(
         settings |= env or {}
         try:
             migrate(settings)
-            with LiveServer(settings, workers=workers, flags=flags) as live:
+            with LiveServer(settings, workers=workers, flags=flags, source=source) as live:
                 try:
                     yield Server(live, server_environment(settings), prefix, database)
                 except Exception:

@@ -9,6 +9,7 @@ says they are all gone. It is ready once it prints that it is listening.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import signal
 import socket
@@ -68,7 +69,12 @@ def still_running() -> list[ServerProcess]:
 
 
 class ServerProcess:
-    """A server command on a loopback port, started and stopped together with all its processes."""
+    """A server command on a loopback port, started and stopped together with all its processes.
+
+    It is ready once it prints `ready_line` (and `health_path`, when given, answers 200).
+    """
+
+    ready_line = LISTENING
 
     def __init__(
         self,
@@ -77,6 +83,7 @@ class ServerProcess:
         port: int,
         environment: Mapping[str, str] | None = None,
         health_path: str | None = None,
+        cwd: Path = PROJECT_ROOT,
     ) -> None:
         self.port = port
         self.url = f"http://{HOST}:{port}"
@@ -85,7 +92,7 @@ class ServerProcess:
         self._output_ended = threading.Event()
         self.process = subprocess.Popen(
             command,
-            cwd=PROJECT_ROOT,
+            cwd=cwd,
             env=None if environment is None else dict(environment),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -149,7 +156,7 @@ class ServerProcess:
         with self.process.stdout as output:
             for line in output:
                 self._log.append(line.decode(errors="replace"))
-                if LISTENING in line:
+                if self.ready_line in line:
                     self._listening.set()
         self._output_ended.set()
         self._listening.set()
@@ -171,23 +178,51 @@ class ServerProcess:
 
 class LiveServer(ServerProcess):
     """`hypercorn --config hypercorn.toml` serving the service on a free port, its SINPLUMA_*
-    variables all from `settings` (none inherited from this process); `flags` override the file."""
+    variables all from `settings` (none inherited from this process); `flags` override the file.
+    `source` serves the package of another checkout (an earlier commit, for before and after)."""
 
     def __init__(
-        self, settings: Mapping[str, str], *, workers: int | None = None, flags: Sequence[str] = ()
+        self,
+        settings: Mapping[str, str],
+        *,
+        workers: int | None = None,
+        flags: Sequence[str] = (),
+        source: Path | None = None,
     ) -> None:
         port = free_port()
         command = ["--config", "hypercorn.toml", "--bind", f"{HOST}:{port}"]
         if workers is not None:
             command += ["--workers", str(workers)]
-        # An empty --access-logfile turns off the access log that hypercorn.toml sends to stdout.
+        # Hypercorn writes no access log (the service writes its own line per request); an empty
+        # --access-logfile keeps it so whatever the configuration says.
         command.append("--access-logfile=")
+        # Hypercorn imports the app from its working directory, ahead of the installed package.
         super().__init__(
             [sys.executable, "-m", "hypercorn", *command, *flags, "sinpluma_async.asgi:app"],
             port=port,
             environment=server_environment(settings),
             health_path="/healthz",
+            cwd=source or PROJECT_ROOT,
         )
+
+
+class SupervisedServer(ServerProcess):
+    """`sinpluma serve --workers N`: Hypercorn workers that are started again when they die
+    (sinpluma_async/supervisor.py). Ready once a worker prints that it listens; `workers()` lists
+    the worker processes."""
+
+    def __init__(self, settings: Mapping[str, str], *, workers: int) -> None:
+        port = free_port()
+        command = [sys.executable, "-m", "sinpluma_async.cli", "serve", "--bind", f"{HOST}:{port}"]
+        super().__init__(
+            [*command, "--workers", str(workers)],
+            port=port,
+            environment=server_environment(settings),
+            health_path="/healthz",
+        )
+
+    def workers(self) -> list[int]:
+        return [pid for pid, fields in process_stats() if fields[1] == str(self.process.pid)]
 
 
 class MotoServer(ServerProcess):
@@ -196,3 +231,50 @@ class MotoServer(ServerProcess):
     def __init__(self) -> None:
         port = free_port()
         super().__init__([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], port=port)
+
+
+def install_mariadb_datadir(datadir: Path) -> None:
+    """A fresh MariaDB data directory (system tables only; root without a password)."""
+    subprocess.run(
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--user={getpass.getuser()}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=STARTUP_SECONDS * 4,
+    )
+
+
+class MariadbServer(ServerProcess):
+    """A private mariadbd: its own data directory (see `install_mariadb_datadir`), port and socket,
+    so that the machine's own server is never reconfigured. `flags` are further server options."""
+
+    ready_line = b"ready for connections"
+
+    def __init__(self, datadir: Path, *, server_id: int, flags: Sequence[str] = ()) -> None:
+        port = free_port()
+        self.datadir = datadir
+        self.socket = datadir / "mariadb.sock"
+        command = [
+            "mariadbd",
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--port={port}",
+            f"--socket={self.socket}",
+            f"--pid-file={datadir / 'mariadb.pid'}",
+            "--bind-address=127.0.0.1",
+            f"--user={getpass.getuser()}",
+            f"--server-id={server_id}",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=64M",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci",
+            *flags,
+        ]
+        super().__init__(command, port=port)

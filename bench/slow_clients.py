@@ -68,12 +68,14 @@ class Probe:
 
 async def dribble(host: str, port: int, head: bytes, interval: float, connection: SlowConnection) -> None:
     """Send `head` a byte every `interval` seconds until the server closes the connection."""
+    # Timed from before the connect: the server's clock starts when it accepts, which a busy
+    # client can learn of well after (and a cut would then seem to come before the timeout).
+    connection.opened = time.monotonic()
     try:
         reader, writer = await asyncio.open_connection(host, port)
     except OSError as error:
         connection.refused = repr(error)
         return
-    connection.opened = time.monotonic()
     try:
         for byte in head:
             writer.write(bytes([byte]))

@@ -8,8 +8,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Select, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -17,23 +18,50 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.sql.dml import UpdateBase
 
 from sinpluma_async.db.dialects import is_mysql
+from sinpluma_async.db.lost_connections import treat_resets_as_lost_connections
 from sinpluma_async.db.mysql_fast_lane import DriverLane, escape_strings_quickly
-from sinpluma_async.db.statements import RunStatement, UnpreparedStatementError
+from sinpluma_async.db.routing import reads_go_to_writer
+from sinpluma_async.db.statements import PreparedStatement, RunStatement, UnpreparedStatementError
+from sinpluma_async.observability.metrics import DATABASE_CONNECTIONS_IN_USE
 
 DATABASE_TIMEOUT_SECONDS = 5
+# A transaction or a read, lock waits and the pool's wait included, gives up after this long.
+WORK_SECONDS = 10
+
+
+class DatabaseTimeoutError(OperationalError):
+    """The database did not finish a transaction or a read in time: treated as unreachable (503)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"-- database work over {seconds:g} s", None, TimeoutError())
+
+
+@asynccontextmanager
+async def bounded(seconds: float = WORK_SECONDS) -> AsyncIterator[None]:
+    """Database work that gives up after `seconds`. A server that stops answering mid-query (a
+    network that drops its packets) would otherwise hold the request until TCP gives up, minutes
+    later: the driver has no read timeout."""
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            yield
+    except TimeoutError as error:
+        if deadline.expired():
+            raise DatabaseTimeoutError(seconds) from error
+        raise
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, immediate_writes: bool = False, read_only: bool = False
+    url: str, *, pool_size: int = 10, immediate_writes: bool = False, autocommit: bool = False
 ) -> AsyncEngine:
     """An engine configured for its backend: utf8mb4 and READ COMMITTED on MySQL, WAL on SQLite.
 
     On MySQL every round trip that does no work is avoided: sessions always end their own
-    transaction, so the pool does not roll back again on return; read-only engines run in
-    autocommit, so a read costs its SELECTs and nothing else; and there is no ping per checkout.
+    transaction, so the pool does not roll back again on return; `autocommit` engines (reads, and
+    writes of a single statement) run each statement as its own transaction, so it costs that
+    statement and nothing else; and there is no ping per checkout.
     A connection that died (a database restart) fails one request with a 503, and SQLAlchemy
     then replaces every pooled connection.
     """
@@ -52,11 +80,12 @@ def create_engine(
         pool_timeout=DATABASE_TIMEOUT_SECONDS,
         pool_recycle=1800,
         pool_reset_on_return=None,
-        isolation_level="AUTOCOMMIT" if read_only else "READ COMMITTED",
-        skip_autocommit_rollback=read_only,
+        isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
+        skip_autocommit_rollback=autocommit,
         connect_args={"charset": "utf8mb4", "connect_timeout": DATABASE_TIMEOUT_SECONDS},
     )
     escape_strings_quickly(engine)
+    treat_resets_as_lost_connections()
     return engine
 
 
@@ -78,6 +107,13 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate_writes: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate_writes else "BEGIN")
 
 
+def count_connections_in_use(engine: AsyncEngine, name: str) -> None:
+    """Keep the gauge of connections checked out of the engine's pool."""
+    in_use = DATABASE_CONNECTIONS_IN_USE.labels(name)
+    event.listen(engine.sync_engine, "checkout", lambda *_: in_use.inc())
+    event.listen(engine.sync_engine, "checkin", lambda *_: in_use.dec())
+
+
 class Database:
     """The writer and reader engines and the transactions services run in.
 
@@ -91,14 +127,24 @@ class Database:
         read_url: str | None = None,
         *,
         pool_size: int = 10,
-        prepared: Iterable[UpdateBase] = (),
+        prepared: Iterable[PreparedStatement] = (),
     ) -> None:
+        self.has_replica = read_url is not None and read_url != url
         self.writer = create_engine(url, pool_size=pool_size, immediate_writes=True)
-        self.reader = create_engine(read_url or url, pool_size=pool_size, read_only=True)
+        self.reader = create_engine(read_url or url, pool_size=pool_size, autocommit=True)
+        count_connections_in_use(self.writer, "writer")
+        count_connections_in_use(self.reader, "reader")
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
         self._prepared = frozenset(prepared)
-        self._driver_lane = DriverLane(self.writer, self._prepared) if self.is_mysql else None
+        self._driver_lane: DriverLane | None = None
+        self._single_writes: DriverLane | None = None
+        if self.is_mysql:
+            self._driver_lane = DriverLane(self.writer, self._prepared)
+            # A small pool: only single-statement writes come here (a notebook's touch after a save).
+            single_writer = create_engine(url, pool_size=max(1, pool_size // 4), autocommit=True)
+            count_connections_in_use(single_writer, "writer")
+            self._single_writes = DriverLane(single_writer, self._prepared)
 
     @property
     def dialect(self) -> str:
@@ -111,7 +157,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in a write transaction, committed on success and rolled back on error."""
-        async with self._write_sessions() as session, session.begin():
+        async with bounded(), self._write_sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
@@ -120,7 +166,7 @@ class Database:
 
         For the hottest writes, written as Core statements: they skip the session's bookkeeping.
         """
-        async with self.writer.begin() as connection:
+        async with bounded(), self.writer.begin() as connection:
             yield connection
 
     def statements_transaction(self) -> AbstractAsyncContextManager[RunStatement]:
@@ -132,25 +178,52 @@ class Database:
         them the usual way.
         """
         if self._driver_lane is not None:
-            return self._driver_lane.transaction()
+            return self._bounded_lane(self._driver_lane)
         return self._statements_through_sqlalchemy()
+
+    async def write_alone(self, statement: PreparedStatement, params: Mapping[str, Any]) -> int:
+        """Run one prepared statement as a transaction of its own: its row count.
+
+        On MySQL it runs in autocommit, one round trip where a transaction would take two.
+        """
+        if self._single_writes is None:
+            async with self.statements_transaction() as run:
+                return await run(statement, params)
+        async with bounded():
+            return await self._single_writes.run_alone(statement, params)
+
+    @asynccontextmanager
+    async def _bounded_lane(self, lane: DriverLane) -> AsyncIterator[RunStatement]:
+        async with bounded(), lane.transaction() as run:
+            yield run
 
     @asynccontextmanager
     async def _statements_through_sqlalchemy(self) -> AsyncIterator[RunStatement]:
         async with self.connection_transaction() as connection:
-
-            async def run_here(statement: UpdateBase, params: Mapping[str, Any]) -> int:
-                if statement not in self._prepared:
-                    raise UnpreparedStatementError(statement)
-                return (await connection.execute(statement, params)).rowcount
-
-            yield run_here
+            yield _ConnectionStatements(connection, self._prepared)
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[AsyncSession]:
-        """A session on the read endpoint; each statement sees the latest committed data."""
-        async with self._read_sessions() as session:
+    async def snapshot(self, *, latest: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for reads; each statement sees the latest data committed where it reads.
+
+        That is the read endpoint, which may lag, unless this request's caller wrote recently
+        (`db/routing.py`) or the caller needs the `latest` data whoever asks (credentials, or
+        what made a write fail): then the writer. Nothing is ever written through the read endpoint.
+        """
+        sessions = self._write_sessions if self._reads_from_writer(latest) else self._read_sessions
+        async with bounded(), sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def reading(self, *, latest: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A bare connection for the hottest reads, written as Core statements; it reads where
+        `snapshot` would."""
+        engine = self.writer if self._reads_from_writer(latest) else self.reader
+        async with bounded(), engine.connect() as connection:
+            yield connection
+
+    def _reads_from_writer(self, latest: bool) -> bool:
+        return self.has_replica and (latest or reads_go_to_writer())
 
     async def ping(self) -> None:
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), self.reader.connect() as connection:
@@ -159,3 +232,25 @@ class Database:
     async def dispose(self) -> None:
         await self.writer.dispose()
         await self.reader.dispose()
+        if self._single_writes is not None:
+            await self._single_writes.dispose()
+
+
+class _ConnectionStatements:
+    """`RunStatement` on a SQLAlchemy connection's transaction: SQLite's, where there is no fast lane."""
+
+    def __init__(self, connection: AsyncConnection, prepared: frozenset[PreparedStatement]) -> None:
+        self._connection = connection
+        self._prepared = prepared
+
+    async def __call__(self, statement: PreparedStatement, params: Mapping[str, Any], /) -> int:
+        return (await self._execute(statement, params)).rowcount
+
+    async def first_row(self, statement: Select[Any], params: Mapping[str, Any], /) -> tuple[Any, ...] | None:
+        row = (await self._execute(statement, params)).first()
+        return None if row is None else tuple(row)
+
+    async def _execute(self, statement: PreparedStatement, params: Mapping[str, Any]) -> CursorResult[Any]:
+        if statement not in self._prepared:
+            raise UnpreparedStatementError(statement)
+        return await self._connection.execute(statement, params)

@@ -1,8 +1,8 @@
 """The MySQL fast lane: the autosave's statements skip SQLAlchemy's execution, and strings escape
 faster than PyMySQL escapes them. MySQL and MariaDB only; SQLite never comes here.
 
-Why it exists: an autosave from a socket's last revision is three round trips (touch the
-notebook, write the page, commit), and at 1,000 editors the server's CPU per save is what holds
+Why it exists: an autosave from a socket's last revision is three round trips (share the
+notebook's lock, write the page, commit), and at 1,000 editors the server's CPU per save is what holds
 the ack latency down (docs/benchmarks.md, "How the 1,000-editor p99 came down").
 
 - Driver statements. SQLAlchemy's own execution of one statement costs about 0.13 ms of CPU, a
@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymysql.constants.SERVER_STATUS import SERVER_STATUS_NO_BACKSLASH_ESCAPES
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.dml import UpdateBase
 
-from sinpluma_async.db.statements import RunStatement, UnpreparedStatementError
+from sinpluma_async.db.statements import PreparedStatement, RunStatement, UnpreparedStatementError
 
 # Each replacement runs only if its character is there: a replace that lengthens counts over the
 # whole text first, about 10 us even when nothing is found.
@@ -86,7 +85,7 @@ class DriverStatement:
     processors: tuple[Callable[[Any], Any] | None, ...]
 
     @classmethod
-    def compile(cls, statement: UpdateBase, dialect: Dialect) -> DriverStatement:
+    def compile(cls, statement: PreparedStatement, dialect: Dialect) -> DriverStatement:
         compiled = statement.compile(dialect=dialect)
         names = tuple(compiled.positiontup or ())
         processors = tuple(
@@ -104,7 +103,7 @@ class DriverStatement:
 class DriverLane:
     """A MySQL engine's prepared statements, run on the driver's connection in one transaction."""
 
-    def __init__(self, engine: AsyncEngine, statements: Iterable[UpdateBase]) -> None:
+    def __init__(self, engine: AsyncEngine, statements: Iterable[PreparedStatement]) -> None:
         self._engine = engine
         self._compiled = {
             statement: DriverStatement.compile(statement, engine.dialect) for statement in statements
@@ -113,30 +112,49 @@ class DriverLane:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[RunStatement]:
         """A write transaction on a pooled connection's driver, committed on success."""
-        compiled = self._compiled
-        async with self._engine.connect() as connection:
-            driver: Any = (await connection.get_raw_connection()).driver_connection
-            cursor = await self._on_driver(connection, "cursor", driver.cursor())
-
-            async def run_on_driver(statement: UpdateBase, params: Mapping[str, Any]) -> int:
-                prepared = compiled.get(statement)
-                if prepared is None:
-                    raise UnpreparedStatementError(statement)
-                execution = cursor.execute(prepared.sql, prepared.arguments(params))
-                return await self._on_driver(connection, prepared.sql, execution)  # type: ignore[no-any-return]
-
+        async with self._cursor() as (connection, driver, cursor):
             try:
-                yield run_on_driver
+                yield _DriverStatements(self, connection, cursor)
             except BaseException:
                 try:
                     await self._on_driver(connection, "ROLLBACK", driver.rollback())
                 except (DBAPIError, asyncio.CancelledError):
                     await connection.invalidate()
                 raise
-            else:
-                await self._on_driver(connection, "COMMIT", driver.commit())
+            await self._on_driver(connection, "COMMIT", driver.commit())
+
+    async def run_alone(self, statement: PreparedStatement, params: Mapping[str, Any]) -> int:
+        """Run a prepared statement that commits by itself, on a lane whose engine is in autocommit."""
+        async with self._cursor() as (connection, _driver, cursor):
+            return await self.execute(connection, cursor, statement, params)
+
+    @asynccontextmanager
+    async def _cursor(self) -> AsyncIterator[tuple[AsyncConnection, Any, Any]]:
+        """A pooled connection, its driver connection and a cursor on it, closed at the end."""
+        async with self._engine.connect() as connection:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            cursor = await self._on_driver(connection, "cursor", _cursor_of(driver))
+            try:
+                yield connection, driver, cursor
             finally:
                 await cursor.close()
+
+    async def dispose(self) -> None:
+        await self._engine.dispose()
+
+    async def execute(
+        self,
+        connection: AsyncConnection,
+        cursor: Any,
+        statement: PreparedStatement,
+        params: Mapping[str, Any],
+    ) -> int:
+        """Run a prepared statement on the transaction's cursor: its row count."""
+        prepared = self._compiled.get(statement)
+        if prepared is None:
+            raise UnpreparedStatementError(statement)
+        execution = cursor.execute(prepared.sql, prepared.arguments(params))
+        return await self._on_driver(connection, prepared.sql, execution)  # type: ignore[no-any-return]
 
     async def _on_driver(self, connection: AsyncConnection, sql: str, call: Awaitable[Any]) -> Any:
         """Await a driver call, raising its errors as SQLAlchemy would (and dropping a dead connection)."""
@@ -144,7 +162,9 @@ class DriverLane:
         try:
             return await call
         except dialect.loaded_dbapi.Error as error:
-            disconnected = dialect.is_disconnect(error, None, None)
+            # A query cancelled earlier (its request gone) leaves the connection closed in the pool.
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            disconnected = dialect.is_disconnect(error, None, None) or bool(driver.closed)
             if disconnected:
                 await connection.invalidate()
             raise DBAPIError.instance(
@@ -155,3 +175,25 @@ class DriverLane:
                 connection_invalidated=disconnected,
                 dialect=dialect,
             ) from error
+
+
+class _DriverStatements:
+    """`RunStatement` on one driver transaction of a `DriverLane`."""
+
+    def __init__(self, lane: DriverLane, connection: AsyncConnection, cursor: Any) -> None:
+        self._lane = lane
+        self._connection = connection
+        self._cursor = cursor
+
+    async def __call__(self, statement: PreparedStatement, params: Mapping[str, Any], /) -> int:
+        return await self._lane.execute(self._connection, self._cursor, statement, params)
+
+    async def first_row(self, statement: Select[Any], params: Mapping[str, Any], /) -> tuple[Any, ...] | None:
+        await self._lane.execute(self._connection, self._cursor, statement, params)
+        return await self._cursor.fetchone()  # type: ignore[no-any-return]  # buffered: no round trip
+
+
+async def _cursor_of(driver: Any) -> Any:
+    # aiomysql checks the connection before it returns the coroutine: a connection closed by a
+    # cancelled query raises there, and must raise where `_on_driver` turns it into SQLAlchemy's.
+    return await driver.cursor()

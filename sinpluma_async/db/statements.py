@@ -1,4 +1,4 @@
-"""The hot write statements a `Database` prepares when it is built, and how a transaction runs them.
+"""The hot statements a `Database` prepares when it is built, and how a transaction runs them.
 
 `Database(..., prepared=...)` takes the statements once, at start-up (on MySQL it compiles them
 for the driver then); `Database.statements_transaction` runs only those, on either backend, so
@@ -7,19 +7,34 @@ that a statement nobody prepared fails the same way on SQLite as on MySQL.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+from sqlalchemy import Select
 from sqlalchemy.sql.dml import UpdateBase
 
-# Runs one prepared write statement in a `Database.statements_transaction`; gives its row count.
-RunStatement = Callable[[UpdateBase, Mapping[str, Any]], Awaitable[int]]
+# A write, or a read run for its lock or for its first row.
+PreparedStatement = UpdateBase | Select[Any]
+
+
+class RunStatement(Protocol):
+    """Runs prepared statements in a `Database.statements_transaction`."""
+
+    async def __call__(self, statement: PreparedStatement, params: Mapping[str, Any], /) -> int:
+        """Run a write, or a locking read whose rows are not needed: its row count."""
+
+    async def first_row(self, statement: Select[Any], params: Mapping[str, Any], /) -> tuple[Any, ...] | None:
+        """Run a read (locking, as a rule) for its first row, or None.
+
+        The values are the driver's: numbers, strings and booleans as the backend stores them
+        (MySQL gives a boolean column as 0 or 1).
+        """
 
 
 class UnpreparedStatementError(LookupError):
     """A statement run in `statements_transaction` that its `Database` was not built with."""
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: PreparedStatement) -> None:
         super().__init__(
             "statements_transaction runs only the statements its Database was built with"
             f" (Database(..., prepared=...)); this one was not among them: {statement}"

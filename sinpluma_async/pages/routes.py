@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from quart import Blueprint, request
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart import Blueprint, Response, request
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
+from sinpluma_async.conditional import conditional_json
 from sinpluma_async.errors import invalid
 from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.openapi import empty_response, problems
-from sinpluma_async.pages import saves, service
+from sinpluma_async.pages import reading, saves, service
 from sinpluma_async.pages.schemas import (
     PageCreate,
     PageEditor,
@@ -78,17 +79,26 @@ async def create_page(data: PageCreate) -> tuple[PageEditor, int, dict[str, str]
 
 @blueprint.get("/<id:page_id>")
 @problems(403, 404)
+@empty_response(304)
 @rate_limit("read")
 @auth_optional
 @validate_querystring(PageModeQuery)
-@validate_response(PageView)
-async def get_page(page_id: int, query_args: PageModeQuery) -> tuple[PageView, int, dict[str, str]]:
-    """A page: the published copy (`mode=reader`), or the author's draft (`mode=editor`)."""
-    page = await service.get_page(
-        db=current_runtime().database, viewer_id=viewer_id(), page_id=page_id, mode=query_args.mode
+@document_response(PageView)
+async def get_page(page_id: int, query_args: PageModeQuery) -> Response:
+    """A page: the published copy (`mode=reader`), or the author's draft (`mode=editor`).
+
+    Reader mode of a published notebook's page is conditional: an `ETag`, and 304 when
+    `If-None-Match` matches it.
+    """
+    viewer = viewer_id()
+    page = await reading.read_page(
+        db=current_runtime().database, viewer_id=viewer, page_id=page_id, mode=query_args.mode
     )
-    headers = etag(page.version) if isinstance(page, PageEditor) else {}
-    return PageView(page), 200, headers
+    if page.version is not None:
+        return Response(page.json, status=200, headers=etag(page.version), content_type="application/json")
+    if not page.shared:  # the author's preview of a page whose notebook is still a draft
+        return Response(page.json, status=200, content_type="application/json")
+    return conditional_json(page.json, shared=viewer is None)
 
 
 @blueprint.put("/<id:page_id>")

@@ -2,6 +2,10 @@
 
 Both validate the Slate document once, raise the version by exactly one, refuse a stale
 `base_version` with a VersionConflictError, and announce `page.updated` once committed.
+
+A save without a move is three round trips, as the socket's from its last revision is: the
+notebook's lock shared with the page read as last committed, a write that checks that read,
+and the commit (`_save_in_place`). A move locks the notebook whole (`_save_and_move`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,18 @@ from sinpluma_async.pages import positions, slate
 from sinpluma_async.pages.announcements import PageUpdated, SaveAnnouncer
 from sinpluma_async.pages.models import PAGES
 from sinpluma_async.pages.schemas import PageSaved
-from sinpluma_async.pages.write_locks import TOUCH_NOTEBOOK, page_for_writing, written_by
+from sinpluma_async.pages.write_locks import (
+    LOCK_PAGE_ALONE,
+    SHARE_NOTEBOOK,
+    SHARE_NOTEBOOK_OF_PAGE,
+    TOUCH_NOTEBOOK_AFTER_SAVE,
+    PageForWriting,
+    page_for_saving,
+    page_for_writing,
+    share_notebook_of_page,
+    touch_after_save,
+    written_by,
+)
 
 
 def stored_content(document: list[Any]) -> str:
@@ -40,17 +55,32 @@ _DRAFT_VALUES = {
 }
 _SAVE_DRAFT = update(PAGES).where(PAGES.c.id == bindparam("page_id")).values(_DRAFT_VALUES)
 
-# A save from a known revision: TOUCH_NOTEBOOK first, as every page write locks the notebook,
-# then the page, only if it is still at that revision and the viewer wrote it. (One multi-table
-# UPDATE of both rows was measured: it saves a round trip but costs MariaDB about a third more
-# CPU per save than these two statements.)
-_SAVE_DRAFT_AT_REVISION = _SAVE_DRAFT.where(
-    PAGES.c.notebook_id == bindparam("of_notebook"),
-    PAGES.c.version == bindparam("revision"),
-    exists().where(NOTEBOOKS.c.id == bindparam("of_notebook"), written_by("viewer_id")),
+# A save from a page as last seen: only if it is still at that revision, in that notebook (and,
+# for a move-free save, at that position). Every page write locks the notebook first (shared, for
+# a save: see write_locks), so these run after SHARE_NOTEBOOK or SHARE_NOTEBOOK_OF_PAGE.
+_SAVE_DRAFT_AS_SEEN = _SAVE_DRAFT.where(
+    PAGES.c.notebook_id == bindparam("of_notebook"), PAGES.c.version == bindparam("revision")
 )
-# What `_save_from` runs in `statements_transaction`: the database prepares them when it is built.
-AUTOSAVE_STATEMENTS = (TOUCH_NOTEBOOK, _SAVE_DRAFT_AT_REVISION)
+# The socket's save from its last revision, whose transaction has not read the notebook's author:
+# the statement checks it. Never in a statement that locks the notebook: InnoDB may then lock the
+# author index before the row, and that order deadlocks.
+_SAVE_DRAFT_AT_REVISION = _SAVE_DRAFT_AS_SEEN.where(
+    exists().where(NOTEBOOKS.c.id == bindparam("of_notebook"), written_by("viewer_id"))
+)
+# A save from the page as SHARE_NOTEBOOK_OF_PAGE read it, author checked there; the position is
+# checked as it is answered, and creations and deletions move it without a new version.
+_SAVE_DRAFT_IN_PLACE = _SAVE_DRAFT_AS_SEEN.where(PAGES.c.position == bindparam("at_position"))
+# What the saves without a move run in `statements_transaction`: the database prepares them when
+# it is built.
+AUTOSAVE_STATEMENTS = (
+    SHARE_NOTEBOOK,
+    _SAVE_DRAFT_AT_REVISION,
+    TOUCH_NOTEBOOK_AFTER_SAVE,
+    SHARE_NOTEBOOK_OF_PAGE,
+    LOCK_PAGE_ALONE,
+    _SAVE_DRAFT_IN_PLACE,
+    _SAVE_DRAFT,
+)
 
 
 @dataclass(frozen=True)
@@ -85,15 +115,21 @@ async def save_page(
     VersionConflictError (412 with `current_version`), and nothing is written.
     """
     stored = None if content is None else stored_content(content)
-    revision, position_now = await _save_locked(
-        db=db,
-        viewer_id=viewer_id,
-        page_id=page_id,
-        title=title,
-        stored=stored,
-        position=position,
-        base_version=base_version,
-    )
+    if position is None:
+        revision, position_now = await _save_in_place(
+            db=db, viewer_id=viewer_id, page_id=page_id, title=title, stored=stored, base_version=base_version
+        )
+    else:
+        revision = await _save_and_move(
+            db=db,
+            viewer_id=viewer_id,
+            page_id=page_id,
+            title=title,
+            stored=stored,
+            position=position,
+            base_version=base_version,
+        )
+        position_now = position
     await _announce(announcer, revision, origin=None)
     return PageSaved(
         page_id=page_id,
@@ -120,7 +156,7 @@ async def save_draft(
 
     `since` is the revision the same writer's previous save left. While the page is still
     there, the save is two statements that check and write at once; otherwise (or on the first
-    save) it reads the page first, and refuses or conflicts exactly as `save_page` does.
+    save) it is `save_page`'s save without a move, and refuses or conflicts exactly as it does.
     `origin` names the socket that saves, which is not told of its own save.
     """
     stored = stored_content(content)
@@ -131,14 +167,8 @@ async def save_draft(
         except _RevisionGoneError:
             revision = None  # the page moved on: the locked save below reads it as it is
     if revision is None:
-        revision, _ = await _save_locked(
-            db=db,
-            viewer_id=viewer_id,
-            page_id=page_id,
-            title=title,
-            stored=stored,
-            position=None,
-            base_version=base_version,
+        revision, _ = await _save_in_place(
+            db=db, viewer_id=viewer_id, page_id=page_id, title=title, stored=stored, base_version=base_version
         )
     await _announce(announcer, revision, origin=origin)
     return revision
@@ -163,33 +193,76 @@ async def _save_from(
         "now": now,
     }
     async with db.statements_transaction() as run:
-        if await run(TOUCH_NOTEBOOK, params) == 0:
-            raise _RevisionGoneError
+        await run(SHARE_NOTEBOOK, params)  # a notebook that is gone fails the next statement's check
         if await run(_SAVE_DRAFT_AT_REVISION, params) == 0:
             raise _RevisionGoneError
+    await touch_after_save(db, notebook_id=since.notebook_id, now=now)
     return PageRevision(
         since.page_id, since.notebook_id, since.version + 1, since.title if title is None else title, now
     )
 
 
-async def _save_locked(
+async def _save_in_place(
     *,
     db: Database,
     viewer_id: int,
     page_id: int,
     title: str | None,
     stored: str | None,
-    position: int | None,
     base_version: int | None,
 ) -> tuple[PageRevision, int]:
-    """Lock and read the page, check it, write it: the revision saved and the page's position."""
+    """Save title or content: the revision saved and the page's position.
+
+    The page as last committed is read with the notebook's shared lock and written if it is still
+    so, in one statement that checks and writes: three round trips with the commit. Only when
+    that writes nothing, or the read shows a conflict or another author, is the page locked and
+    read again, to refuse or conflict exactly on what it is now.
+    """
+    now = utcnow()
+    params = {"page_id": page_id, "new_title": title, "new_content": stored, "now": now}
+    async with db.statements_transaction() as run:
+        notebook = await share_notebook_of_page(run, page_id=page_id)
+        page = notebook.last_committed
+        as_seen = notebook.author_id == viewer_id and base_version in (None, page.version)
+        if not as_seen or await run(_SAVE_DRAFT_IN_PLACE, params | _in_place(page)) == 0:
+            page = await page_for_saving(run, notebook=notebook, page_id=page_id, viewer_id=viewer_id)
+            if base_version is not None and base_version != page.version:
+                raise VersionConflictError(page.version)
+            await run(_SAVE_DRAFT, params | {"new_version": page.version + 1})
+    await touch_after_save(db, notebook_id=page.notebook_id, now=now)
+    revision = PageRevision(
+        page.id, page.notebook_id, page.version + 1, page.title if title is None else title, now
+    )
+    return revision, page.position
+
+
+def _in_place(page: PageForWriting) -> dict[str, int]:
+    return {
+        "of_notebook": page.notebook_id,
+        "revision": page.version,
+        "at_position": page.position,
+        "new_version": page.version + 1,
+    }
+
+
+async def _save_and_move(
+    *,
+    db: Database,
+    viewer_id: int,
+    page_id: int,
+    title: str | None,
+    stored: str | None,
+    position: int,
+    base_version: int | None,
+) -> PageRevision:
+    """Lock the notebook whole and the page, check it, move it and write it (the notebook's
+    `updated_at` moves in the same transaction)."""
     async with db.connection_transaction() as connection:
         now = utcnow()
         page = await page_for_writing(connection, page_id=page_id, viewer_id=viewer_id, now=now)
         if base_version is not None and base_version != page.version:
             raise VersionConflictError(page.version)
-        if position is not None:
-            await positions.move(connection, page, position)
+        await positions.move(connection, page, position)
         await connection.execute(
             _SAVE_DRAFT,
             {
@@ -200,7 +273,6 @@ async def _save_locked(
                 "now": now,
             },
         )
-    revision = PageRevision(
+    return PageRevision(
         page.id, page.notebook_id, page.version + 1, page.title if title is None else title, now
     )
-    return revision, page.position if position is None else position

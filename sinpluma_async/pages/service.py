@@ -1,30 +1,25 @@
-"""Pages: listing, creating, reading, publishing and deleting; `pages.saves` saves them."""
+"""Pages: listing, creating, publishing and deleting; `pages.reading` reads one, `pages.saves` saves."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
 from sinpluma_async.db.engines import Database
 from sinpluma_async.db.types import utcnow
-from sinpluma_async.errors import forbidden
 from sinpluma_async.pages import positions, slate
 from sinpluma_async.pages.models import PAGES, Page
 from sinpluma_async.pages.saves import stored_content
-from sinpluma_async.pages.schemas import PageEditor, PageReader, PageSummary
+from sinpluma_async.pages.schemas import PageEditor, PageSummary
 from sinpluma_async.pages.summaries import page_summary, visible_pages
 from sinpluma_async.pages.write_locks import page_for_writing
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.visibility import (
     notebook_for_reading,
     notebook_for_writing,
-    page_for_reading,
-    page_not_found,
 )
-
-Mode = Literal["reader", "editor"]
 
 
 def editor_page(page: Page) -> PageEditor:
@@ -38,17 +33,6 @@ def editor_page(page: Page) -> PageEditor:
         published=page.published,
         published_at=page.published_at,
         updated_at=page.updated_at,
-    )
-
-
-def reader_page(page: Page) -> PageReader:
-    return PageReader(
-        page_id=page.id,
-        notebook_id=page.notebook_id,
-        title=page.published_title or "",
-        position=page.position,
-        content=json.loads(page.published_content or "[]"),
-        published_at=page.published_at,
     )
 
 
@@ -89,21 +73,6 @@ async def create_page(
         notebook.updated_at = now
         await session.flush()
         return editor_page(page)
-
-
-async def get_page(
-    *, db: Database, viewer_id: int | None, page_id: int, mode: Mode
-) -> PageEditor | PageReader:
-    """Reader mode: the published copy. Editor mode: the draft, for the author only."""
-    async with db.snapshot() as session:
-        page, notebook = await page_for_reading(session, page_id=page_id, viewer_id=viewer_id)
-    if mode == "editor":
-        if notebook.author_id != viewer_id:
-            raise forbidden("Only the author may open a page in editor mode")
-        return editor_page(page)
-    if not page.published:
-        raise page_not_found()
-    return reader_page(page)
 
 
 async def set_published(*, db: Database, viewer_id: int, page_id: int, published: bool) -> PageEditor:

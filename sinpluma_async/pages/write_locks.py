@@ -1,22 +1,40 @@
 """The lock order of page writes: the notebook row first, then the page row.
 
 Every transaction that changes pages locks its notebook's row before any page row, so that
-saves, moves, creations and deletions in one notebook never deadlock one another. Every page
-change also moves its notebook's `updated_at`, and that update is what takes the notebook's lock
-(under READ COMMITTED its subquery reads the page without locking it).
+saves, moves, creations and deletions in one notebook never deadlock one another.
+
+Creations, moves and deletions change positions: they take the notebook's lock whole, and move
+its `updated_at` in the same statement (under READ COMMITTED its subquery reads the page without
+locking it). A save of a page's title or content changes no position: it takes the notebook's
+lock shared (`share_notebook_of_page`), so saves of different pages of one notebook do not wait for
+one another, while a creation, move or deletion waits for them and they for it. The notebook's
+`updated_at` then moves after the save's commit, in a statement of its own, at most once every
+TOUCH_LAG_S seconds per process (`touch_after_save`): it lags a save by at most that.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Update, bindparam, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Update, bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from sinpluma_async.db.engines import Database
+from sinpluma_async.db.statements import RunStatement
 from sinpluma_async.notebooks.models import NOTEBOOKS
 from sinpluma_async.pages.models import PAGES
 from sinpluma_async.visibility import page_not_found, require_page_author
+
+log = logging.getLogger(__name__)
+TOUCH_LAG_S = 1.0
+# Notebooks touched within TOUCH_LAG_S are remembered; past this many, older entries are dropped.
+_REMEMBERED_TOUCHES = 10_000
 
 
 def written_by(viewer_id_param: str) -> ColumnElement[bool]:
@@ -48,11 +66,40 @@ def _touch_notebook(which: ColumnElement[bool]) -> Update:
 _TOUCH_NOTEBOOK_OF_PAGE = _touch_notebook(
     NOTEBOOKS.c.id == select(PAGES.c.notebook_id).where(PAGES.c.id == bindparam("page_id")).scalar_subquery()
 )
-# For a write that already knows the notebook (`of_notebook`): the same touch, and the same lock,
-# taken first. Never with the author in its WHERE: InnoDB may then lock the author index before
-# the row, and that order deadlocks with other page writes; check the author in the page's
-# statement (`written_by`).
-TOUCH_NOTEBOOK = _touch_notebook(NOTEBOOKS.c.id == bindparam("of_notebook"))
+
+
+def _of_the_page(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    return select(column).where(PAGES.c.id == bindparam("page_id")).scalar_subquery()
+
+
+# A title or content save shares the notebook's lock, and reads the page as last committed: under
+# READ COMMITTED the subqueries do not lock it, and what they read may be older than the lock.
+SHARE_NOTEBOOK_OF_PAGE = (
+    select(
+        NOTEBOOKS.c.id,
+        NOTEBOOKS.c.author_id,
+        NOTEBOOKS.c.status,
+        _of_the_page(PAGES.c.version),
+        _of_the_page(PAGES.c.title),
+        _of_the_page(PAGES.c.position),
+    )
+    .where(NOTEBOOKS.c.id == _of_the_page(PAGES.c.notebook_id))
+    .with_for_update(read=True)
+)
+SHARE_NOTEBOOK = (
+    select(NOTEBOOKS.c.id).where(NOTEBOOKS.c.id == bindparam("of_notebook")).with_for_update(read=True)
+)
+# After a save's commit: never moves `updated_at` back, as a touch from another process may be later.
+TOUCH_NOTEBOOK_AFTER_SAVE = (
+    update(NOTEBOOKS)
+    .where(NOTEBOOKS.c.id == bindparam("of_notebook"), NOTEBOOKS.c.updated_at < bindparam("now"))
+    .values(updated_at=bindparam("now", type_=NOTEBOOKS.c.updated_at.type))
+)
+LOCK_PAGE_ALONE = (
+    select(PAGES.c.notebook_id, PAGES.c.version, PAGES.c.title, PAGES.c.position, PAGES.c.published)
+    .where(PAGES.c.id == bindparam("page_id"))
+    .with_for_update()
+)
 _LOCK_PAGE = (
     select(
         PAGES.c.notebook_id,
@@ -87,3 +134,61 @@ async def page_for_writing(
         author_id=page.author_id, status=page.status, published=page.published, viewer_id=viewer_id
     )
     return PageForWriting(page_id, page.notebook_id, page.version, page.title, page.position)
+
+
+@dataclass(frozen=True)
+class SharedNotebook:
+    """A save's notebook, its lock shared, and its page as last committed, read without a lock:
+    a write from `last_committed` must check that the page is still so."""
+
+    author_id: int
+    status: str
+    last_committed: PageForWriting
+
+
+async def share_notebook_of_page(run: RunStatement, *, page_id: int) -> SharedNotebook:
+    """Share the lock of the page's notebook and read the page unlocked; 404 if there is no such page.
+
+    For a save of title or content: `touch_after_save` moves the notebook's `updated_at` once
+    the transaction has committed.
+    """
+    row = await run.first_row(SHARE_NOTEBOOK_OF_PAGE, {"page_id": page_id})
+    if row is None:
+        raise page_not_found()
+    notebook_id, author_id, status, version, title, position = row
+    return SharedNotebook(author_id, status, PageForWriting(page_id, notebook_id, version, title, position))
+
+
+async def page_for_saving(
+    run: RunStatement, *, notebook: SharedNotebook, page_id: int, viewer_id: int
+) -> PageForWriting:
+    """Lock the page whose notebook's lock this transaction shares, if the viewer wrote them."""
+    page = await run.first_row(LOCK_PAGE_ALONE, {"page_id": page_id})
+    if page is None:
+        raise page_not_found()
+    notebook_id, version, title, position, published = page
+    require_page_author(
+        author_id=notebook.author_id, status=notebook.status, published=bool(published), viewer_id=viewer_id
+    )
+    return PageForWriting(page_id, notebook_id, version, title, position)
+
+
+_last_touches: WeakKeyDictionary[Database, dict[int, float]] = WeakKeyDictionary()
+
+
+async def touch_after_save(db: Database, *, notebook_id: int, now: datetime) -> None:
+    """Move the notebook's `updated_at` to a committed save's `now`, unless this process did so
+    less than TOUCH_LAG_S ago. The save stands either way: a failure here is only logged."""
+    touches = _last_touches.setdefault(db, {})
+    clock = time.monotonic()
+    if clock - touches.get(notebook_id, float("-inf")) < TOUCH_LAG_S:
+        return
+    try:
+        await db.write_alone(TOUCH_NOTEBOOK_AFTER_SAVE, {"of_notebook": notebook_id, "now": now})
+    except DBAPIError as error:
+        log.warning("Notebook %s: updated_at not moved after a save: %s", notebook_id, error)
+        return
+    if len(touches) >= _REMEMBERED_TOUCHES:
+        for stale in [key for key, at in touches.items() if clock - at >= TOUCH_LAG_S]:
+            del touches[stale]
+    touches[notebook_id] = clock

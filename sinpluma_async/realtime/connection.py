@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sinpluma_async.contract import format_timestamp
 from sinpluma_async.errors import APIError, UnauthorizedError
-from sinpluma_async.pages.service import get_page
+from sinpluma_async.pages.reading import read_page
 from sinpluma_async.realtime.close_codes import CloseCode
 from sinpluma_async.realtime.page_writer import EditorSaves
 from sinpluma_async.realtime.protocol import (
@@ -59,6 +59,7 @@ class EditorConnection:
         self.saves = EditorSaves(
             db=runtime.database,
             announcer=runtime.announcer,
+            recent_writes=runtime.recent_writes,
             viewer_id=claims.user_id,
             origin=self.id,
             push=self.push,
@@ -164,14 +165,15 @@ class EditorConnection:
 
     async def _subscribe(self, page_id: int) -> None:
         try:
-            page = await get_page(
+            page = await read_page(
                 db=self.runtime.database, viewer_id=self.user_id, page_id=page_id, mode="editor"
             )
         except APIError as error:
             raise MessageError(error.status, error.code, error.detail or error.code) from None
         self.watched.add(page_id)
         self.runtime.hub.watch(self, page_id)
-        self.push(SubscribedMessage(page_id=page_id, version=page.version))  # type: ignore[union-attr]
+        assert page.version is not None  # editor mode
+        self.push(SubscribedMessage(page_id=page_id, version=page.version))
 
 
 async def socket_claims(runtime: Runtime, token: str | None) -> Claims | None:

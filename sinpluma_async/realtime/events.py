@@ -21,12 +21,15 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from sinpluma_async.observability.metrics import EVENTS_DROPPED
 from sinpluma_async.realtime.protocol import Event, decode_event, encode
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Event], None]
-RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0)
+# Short even at its longest: while the listener is away, page updates reach no other process's
+# sockets; an attempt every half second costs Redis nothing.
+RECONNECT_SECONDS = (0.1, 0.25, 0.5)
 POLL_SECONDS = 1.0
 MAX_QUEUED_EVENTS = 10_000
 PUBLISH_DRAIN_SECONDS = 2.0
@@ -89,6 +92,7 @@ class RedisEventBus:
             if self._dropped == 0:
                 log.warning("Event queue full; other processes miss the oldest events until it drains")
             self._dropped += 1
+            EVENTS_DROPPED.inc()
             self._queued.popleft()
         self._queued.append(encode(event))
         if self._publisher is None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from sinpluma_async.contract import format_timestamp
 from sinpluma_async.db.engines import Database
-from sinpluma_async.errors import APIError, VersionConflictError
+from sinpluma_async.errors import DATABASE_UNAVAILABLE, APIError, VersionConflictError
+from sinpluma_async.freshness.recent import RecentWrites
+from sinpluma_async.observability.metrics import AUTOSAVE_ACK_SECONDS, AUTOSAVE_ACKS, RATE_LIMITED
 from sinpluma_async.pages.announcements import SaveAnnouncer
 from sinpluma_async.pages.saves import PageRevision, save_draft
 from sinpluma_async.realtime.protocol import (
@@ -46,6 +47,8 @@ class PageWriter:
     task: asyncio.Task[None] | None = None
     last_base: int | None = None
     revision: PageRevision | None = None
+    # When each save waiting for its answer arrived, by client_seq.
+    arrived: dict[int, float] = field(default_factory=dict)
 
 
 class EditorSaves:
@@ -56,6 +59,7 @@ class EditorSaves:
         *,
         db: Database,
         announcer: SaveAnnouncer,
+        recent_writes: RecentWrites,
         viewer_id: int,
         origin: str,
         push: Callable[[ServerMessage], None],
@@ -63,6 +67,7 @@ class EditorSaves:
     ) -> None:
         self._db = db
         self._announcer = announcer
+        self._recent_writes = recent_writes
         self._viewer_id = viewer_id
         self._origin = origin
         self._push = push
@@ -73,10 +78,12 @@ class EditorSaves:
         """Queue a save for writing; a save beyond the ws-save policy is a MessageError (429)."""
         limit = self._save_limit
         if limit is not None and not limit.admit():
+            RATE_LIMITED.labels("ws-save").inc()
             raise MessageError(
                 429, "rate_limited", f"At most {limit.amount} saves {limit.per}", save.client_seq
             )
         writer = self._writers.setdefault(save.page_id, PageWriter())
+        writer.arrived[save.client_seq] = time.perf_counter()
         if writer.pending is not None:
             writer.superseded.append(writer.pending.client_seq)
         writer.pending = save
@@ -103,6 +110,8 @@ class EditorSaves:
                 base = writer.revision.version
             # Shielded: a socket closing mid-write must not abandon a commit half done.
             await asyncio.shield(self._write_one(writer, save, base, acked))
+            for seq in acked:
+                writer.arrived.pop(seq, None)
 
     async def _write_one(
         self, writer: PageWriter, save: SaveMessage, base: int | None, acked: list[int]
@@ -127,7 +136,7 @@ class EditorSaves:
         except APIError as error:
             self._refuse(acked, error.status, error.code, error.detail or error.code)
             return
-        except (OperationalError, InterfaceError):
+        except DATABASE_UNAVAILABLE:
             log.warning("Save of page %s failed: database unavailable", save.page_id)
             self._refuse(acked, 503, "service_unavailable", "The database is unavailable; nothing was saved")
             return
@@ -138,7 +147,12 @@ class EditorSaves:
             self._refuse(acked, 500, "internal_error", "The server failed to save this change")
             return
         writer.last_base, writer.revision = save.base_version, saved
+        await self._recent_writes.record(self._viewer_id)
         self._ack(acked, saved)
+        answered = time.perf_counter()
+        for seq in acked:
+            AUTOSAVE_ACK_SECONDS.observe(answered - writer.arrived.get(seq, answered))
+        AUTOSAVE_ACKS.inc(len(acked))
 
     def _ack(self, client_seqs: list[int], saved: PageRevision) -> None:
         saved_at = format_timestamp(saved.saved_at)

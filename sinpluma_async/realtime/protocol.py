@@ -81,7 +81,8 @@ _CLIENT_MESSAGES: TypeAdapter[AnyClientMessage] = TypeAdapter(
 def read_client_message(raw: str | bytes) -> AnyClientMessage:
     """The message in one frame, or a MessageError (400) saying what is wrong with it."""
     try:
-        document = parse_json(raw if isinstance(raw, str) else raw.decode("utf-8"))
+        # A text frame arrives decoded; its lone surrogates, if any, stay refused as not UTF-8.
+        document = parse_json(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise MessageError(400, "validation_error", "Messages are JSON objects") from None
     if not isinstance(document, dict):

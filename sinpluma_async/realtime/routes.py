@@ -6,7 +6,9 @@ import contextlib
 from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 
+from sinpluma_async.db.routing import send_reads_to_writer
 from sinpluma_async.errors import ServiceUnavailableError, forbidden
+from sinpluma_async.observability.exchanges import note_user
 from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.realtime.close_codes import CloseCode
 from sinpluma_async.realtime.connection import EditorConnection, socket_claims
@@ -81,6 +83,10 @@ async def autosave() -> None:
     claims = await authenticated_claims(runtime)
     if claims is None:
         return
+    # An editor's socket reads only what it is about to write on (a page it subscribes to, perhaps
+    # created a moment ago): from the writer, as its saves are.
+    send_reads_to_writer(True)
+    note_user(claims.user_id)
     connection = EditorConnection(runtime, claims)
     if not await within_quota(runtime, connection):
         return

@@ -35,7 +35,8 @@ from sinpluma_async.notebooks.models import Notebook
 from sinpluma_async.pages.models import Page
 from sinpluma_async.pagination import PageQuery, Slice
 from sinpluma_async.search.schemas import Kind, SearchHit
-from sinpluma_async.search.text import like_pattern, snippet, words
+from sinpluma_async.search.snippets import snippet
+from sinpluma_async.search.text import like_pattern, words
 from sinpluma_async.visibility import notebook_visible_to, page_visible_to
 
 # InnoDB's defaults: innodb_ft_min_token_size, innodb_ft_max_token_size and the built-in stopword list.
@@ -170,9 +171,31 @@ def ranking(dialect: str, source: Source, query: str) -> Ranking:
     return _mysql_ranking(source, terms) if is_mysql(dialect) else _sqlite_ranking(source, terms)
 
 
+@dataclass(frozen=True)
+class _Found:
+    """A ranked match, before the page of results it may fall on is cut and its snippet made."""
+
+    kind: Literal["notebook", "page"]
+    notebook_id: int
+    page_id: int | None
+    title: str
+    body: str
+    score: float
+
+    def hit(self, query: str) -> SearchHit:
+        return SearchHit(
+            kind=self.kind,
+            notebook_id=self.notebook_id,
+            page_id=self.page_id,
+            title=self.title,
+            snippet=snippet(self.body, query),
+            score=self.score,
+        )
+
+
 async def _search_source(
     session: AsyncSession, dialect: str, source: Source, query: str, limit: int
-) -> tuple[list[SearchHit], int]:
+) -> tuple[list[_Found], int]:
     rank = ranking(dialect, source, query)
     total = (await session.execute(source.base(func.count()).where(rank.matches))).scalar_one()
     if total == 0 or limit == 0:
@@ -187,32 +210,33 @@ async def _search_source(
             .limit(limit)
         )
     ).all()
-    hits = [
-        SearchHit(
+    found = [
+        _Found(
             kind=source.kind,
             notebook_id=row[0],
             page_id=row[1],
             title=row[2] or "",
-            snippet=snippet(row[3] or "", query),
+            body=row[3] or "",
             # Not rounded: relevance on a small corpus is tiny (FTS5 clamps a common word's IDF to
             # 1e-6, InnoDB to about 2e-9), and rounding would turn it into 0 and tie every hit.
             score=float(row.score or 0.0) + (TITLE_BONUS if row.title_hit else 0.0),
         )
         for row in rows
     ]
-    return hits, total
+    return found, total
 
 
 async def search(*, db: Database, query: str, kind: Kind, page: PageQuery) -> Slice[SearchHit]:
     """Published notebooks and pages matching every word of the query, title matches first."""
     sources = {"notebook": [NOTEBOOKS], "page": [PAGES], "all": [NOTEBOOKS, PAGES]}[kind]
     wanted = page.offset + page.per_page
-    found: list[SearchHit] = []
+    found: list[_Found] = []
     total = 0
     async with db.snapshot() as session:
         for source in sources:
-            hits, count = await _search_source(session, db.dialect, source, query, wanted)
-            found.extend(hits)
+            matches, count = await _search_source(session, db.dialect, source, query, wanted)
+            found.extend(matches)
             total += count
-    found.sort(key=lambda hit: hit.score, reverse=True)
-    return Slice(found[page.offset : wanted], total)
+    found.sort(key=lambda match: match.score, reverse=True)
+    # Snippets cost most of a search: only the hits of the page asked for get one.
+    return Slice([match.hit(query) for match in found[page.offset : wanted]], total)

@@ -1,7 +1,10 @@
-"""Turning a query into words, and a matching passage of text into a snippet."""
+"""A query's words, text without case or accents, and LIKE patterns."""
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import re
 import unicodedata
 
@@ -9,7 +12,6 @@ import unicodedata
 # so a run of underscores alone is no word to FTS5 (an empty phrase, matching nothing): a query
 # such as `_` must be matched literally instead.
 WORD = re.compile(r"\w*[^\W_]\w*")
-SNIPPET_CHARS = 160
 
 
 def words(query: str) -> list[str]:
@@ -17,31 +19,43 @@ def words(query: str) -> list[str]:
     return list(dict.fromkeys(WORD.findall(query)))
 
 
-def fold(text: str) -> tuple[str, list[int]]:
-    """Text without case or accents, and for each folded character its index in the original."""
-    folded: list[str] = []
-    origins: list[int] = []
-    for index, character in enumerate(text):
-        for piece in unicodedata.normalize("NFKD", character).casefold():
-            if not unicodedata.combining(piece):
-                folded.append(piece)
-                origins.append(index)
-    return "".join(folded), origins
+@functools.cache
+def _folded(character: str) -> str:
+    """One character without case or accents (it may become several, or none)."""
+    return "".join(
+        piece
+        for piece in unicodedata.normalize("NFKD", character).casefold()
+        if not unicodedata.combining(piece)
+    )
 
 
-def snippet(text: str, query: str) -> str:
-    """About 160 characters of text around the first place the query (or one of its words) occurs."""
-    flat = " ".join(text.split())
-    if len(flat) <= SNIPPET_CHARS:
-        return flat
-    folded, origins = fold(flat)
-    needles = [fold(query)[0], *(fold(word)[0] for word in words(query))]
-    found = [position for needle in needles if needle and (position := folded.find(needle)) >= 0]
-    start = origins[min(found)] if found else 0
-    begin = max(0, start - SNIPPET_CHARS // 3)
-    end = min(len(flat), begin + SNIPPET_CHARS)
-    begin = max(0, end - SNIPPET_CHARS)
-    return ("…" if begin else "") + flat[begin:end].strip() + ("…" if end < len(flat) else "")
+class _FoldingTable(dict[int, str]):
+    """`str.translate`'s table, filled as characters are first met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _folded(chr(code))
+        return folded
+
+
+_FOLDING = _FoldingTable()
+
+
+def fold(text: str) -> tuple[str, list[int] | None]:
+    """Text without case or accents, and where each original character's folding ends in it
+    (None when every character folds to exactly one: then positions are the same in both).
+
+    A snippet folds page text for every hit of a search, on the event loop: character by
+    character in Python that cost about 10 ms per 20 KB page, `str.translate` about a tenth.
+    """
+    folded = text.translate(_FOLDING)
+    if all(len(_FOLDING[ord(character)]) == 1 for character in set(text)):
+        return folded, None
+    return folded, list(itertools.accumulate(len(_FOLDING[ord(character)]) for character in text))
+
+
+def original_index(ends: list[int] | None, position: int) -> int:
+    """The index of the original character whose folding holds folded `position`."""
+    return position if ends is None else bisect.bisect_right(ends, position)
 
 
 def like_pattern(text: str) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import bindparam, event, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -85,6 +87,15 @@ async def test_a_statement_the_database_was_not_built_with_is_refused(client, wr
         await database.dispose()
 
 
+async def assert_invalidated_then_replaced(
+    database: Database, error: DBAPIError, params: dict[str, Any]
+) -> None:
+    """The lane reported its connection lost, and the pool's next connection works."""
+    assert error.connection_invalidated
+    async with database.statements_transaction() as run:
+        assert await run(_RETITLE, params) == 0
+
+
 async def test_a_connection_killed_under_the_fast_lane_is_reported_as_invalidated(mariadb_url):
     database = Database(mariadb_url, pool_size=1, prepared=(_RETITLE,))
     checked_out: list[int] = []
@@ -101,8 +112,21 @@ async def test_a_connection_killed_under_the_fast_lane_is_reported_as_invalidate
                 async with database.reader.connect() as killer:
                     await killer.execute(text(f"KILL {checked_out[-1]}"))
                 await run(_RETITLE, params)
-        assert raised.value.connection_invalidated
-        async with database.statements_transaction() as run:
-            assert await run(_RETITLE, params) == 0
+        await assert_invalidated_then_replaced(database, raised.value, params)
+    finally:
+        await database.dispose()
+
+
+async def test_a_pooled_connection_closed_by_a_cancelled_query_is_reported_as_invalidated(mariadb_url):
+    database = Database(mariadb_url, pool_size=1, prepared=(_RETITLE,))
+    params = {"page_id": 0, "new_title": "x", "now": utcnow()}
+    try:
+        async with database.writer.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            driver._close_on_cancel()  # what aiomysql does to a connection whose query was cancelled
+        with pytest.raises(DBAPIError) as raised:
+            async with database.statements_transaction() as run:
+                await run(_RETITLE, params)
+        await assert_invalidated_then_replaced(database, raised.value, params)
     finally:
         await database.dispose()

@@ -12,11 +12,18 @@ import pytest
 from quart.testing.connections import WebsocketDisconnectError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from sinpluma_async import create_app
 from sinpluma_async.realtime import page_writer
-from tests.support import create_notebook, create_page, login, make_account, slate, wait_until
+from tests.support import (
+    create_notebook,
+    create_page,
+    login,
+    make_account,
+    slate,
+    wait_for_a_row_lock_wait,
+)
 
 TIMEOUT = 10
 
@@ -362,19 +369,6 @@ async def test_socket_saves_alongside_moves_deletes_and_publishing_never_deadloc
         assert (await editor_page(client, writer, page_id))["content"] == slate("1")
 
 
-async def waiting_for_a_row_lock(engine: AsyncEngine) -> bool:
-    """Whether a transaction on the engine's database waits for a row lock, as InnoDB reports it."""
-    async with engine.connect() as connection:
-        waiting = await connection.execute(
-            text(
-                "SELECT COUNT(*) FROM information_schema.innodb_trx AS trx"
-                " JOIN information_schema.processlist AS process ON process.id = trx.trx_mysql_thread_id"
-                " WHERE trx.trx_state = 'LOCK WAIT' AND process.db = DATABASE()"
-            )
-        )
-        return bool(waiting.scalar_one())
-
-
 @pytest.mark.parametrize("backend", ["mariadb"], indirect=True)  # SQLite locks the whole database
 async def test_a_socket_save_locks_the_notebook_before_the_page(client, writer, page, backend):
     # Every page write takes its notebook's row lock first; the order is what keeps saves,
@@ -389,7 +383,7 @@ async def test_a_socket_save_locks_the_notebook_before_the_page(client, writer, 
                     await holder.execute(text(f"SELECT id FROM pages WHERE id = {page_id} FOR UPDATE"))
                     message = {"type": "save", "page_id": page_id, "client_seq": seq, "content": slate("a")}
                     await send(socket, message)
-                    await wait_until(lambda: waiting_for_a_row_lock(engine))
+                    await wait_for_a_row_lock_wait(engine)
                     async with engine.connect() as probe:
                         with pytest.raises(OperationalError):
                             await probe.execute(

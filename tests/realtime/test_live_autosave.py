@@ -7,15 +7,14 @@ import json
 import os
 import signal
 import time
-import uuid
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.live import LiveServer
-from tests.support import PASSWORD, slate
+from tests.live import LiveAuthor, LiveServer
+from tests.support import slate
 
 TIMEOUT = 10
 SAVES = 200
@@ -27,21 +26,8 @@ class Writer:
     """A user with a notebook and a page, made through the REST API."""
 
     def __init__(self, server: LiveServer) -> None:
-        username = f"w{uuid.uuid4().hex[:12]}"
-        body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
-        httpx.post(f"{server.url}/user/register", json=body).raise_for_status()
-        tokens = httpx.post(
-            f"{server.url}/user/login", json={"username": username, "password": PASSWORD}
-        ).json()
-        self.token = tokens["access_token"]
-        self.headers = {"Authorization": f"Bearer {self.token}"}
-        notebook = httpx.post(
-            f"{server.url}/notebooks/", headers=self.headers, json={"title": "Live", "genre_id": 1}
-        ).json()
-        page = httpx.post(
-            f"{server.url}/pages/", headers=self.headers, json={"notebook_id": notebook["notebook_id"]}
-        ).json()
-        self.page_id: int = page["page_id"]
+        author = LiveAuthor.on(server.url)
+        self.token, self.headers, self.page_id = author.token, author.headers, author.page_id
 
     def stored(self, server: LiveServer) -> dict[str, object]:
         response = httpx.get(f"{server.url}/pages/{self.page_id}?mode=editor", headers=self.headers)

@@ -21,7 +21,7 @@ from sinpluma_async import create_app
 from sinpluma_async.realtime.socket_quota import RedisSocketQuota
 from sinpluma_async.runtime import connect_redis
 from tests.realtime.test_autosave import authenticated, close_code, send
-from tests.support import PASSWORD, make_account, wait_until
+from tests.support import PASSWORD, make_account, redis_key_prefix, wait_until
 
 QUOTA = 3
 TIMEOUT = 10
@@ -69,7 +69,7 @@ async def test_a_closed_socket_frees_its_place(settings):
 
 async def test_sockets_of_a_process_that_stopped_renewing_lapse(redis_url):
     redis = connect_redis(redis_url)
-    prefix = f"sinpluma:test:{uuid.uuid4().hex}:"
+    prefix = redis_key_prefix()
     crashed = RedisSocketQuota(redis, prefix, 2, ttl_seconds=0.5, renew_seconds=3600)
     alive = RedisSocketQuota(redis, prefix, 2, ttl_seconds=0.5, renew_seconds=3600)
     try:
@@ -89,7 +89,7 @@ async def test_sockets_of_a_process_that_stopped_renewing_lapse(redis_url):
 
 async def test_renewing_extends_the_leases_a_process_holds(redis_url):
     redis = connect_redis(redis_url)
-    prefix = f"sinpluma:test:{uuid.uuid4().hex}:"
+    prefix = redis_key_prefix()
     quota = RedisSocketQuota(redis, prefix, 2, ttl_seconds=30, renew_seconds=3600)
     key = f"{prefix}sockets:7"
     try:

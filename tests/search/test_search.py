@@ -358,6 +358,14 @@ async def test_snippet_finds_the_match_ignoring_accents(client, writer):
     assert "CANCIÓN" in (await search(client, "cancion"))["items"][0]["snippet"]
 
 
+async def test_snippet_finds_the_match_after_characters_that_fold_to_two(client, writer):
+    # "ß" folds to "ss" and "ﬁ" to "fi": the passage must still be cut around the match.
+    text = "Straße ﬁnal " * 40 + "una CANCIÓN de cuna " + "Straße ﬁnal " * 40
+    await published_page(client, writer, "Capítulo", text)
+    snippet = (await search(client, "cancion"))["items"][0]["snippet"]
+    assert "una CANCIÓN de cuna" in snippet and len(snippet) <= 162
+
+
 async def test_kind_notebook_returns_only_notebooks(client, writer):
     notebook_id = await make_notebook(client, writer, "Faro")
     await make_page(client, writer, notebook_id, "Faro", "Un faro")

@@ -1,0 +1,81 @@
+"""py-spy samples of a server's workers during a benchmark, and the frames that took the most.
+
+`sampled(server_pid, seconds, directory)` records every child of the server (Hypercorn's workers)
+with `py-spy record --format raw` for `seconds` and yields a list that, once the block ends, holds
+the top frames: by own samples ("self") and by samples with the frame anywhere on the stack
+("total"), as shares of all samples. py-spy is not in the locks: `pip install py-spy` first.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from servers import process_stats
+
+TOP = 12
+
+
+def children(pid: int) -> list[int]:
+    return [child for child, fields in process_stats() if int(fields[1]) == pid]
+
+
+@contextmanager
+def sampled(server_pid: int, seconds: float, directory: Path | None) -> Iterator[list[str]]:
+    top: list[str] = []
+    if directory is None:
+        yield top
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    outputs = [directory / f"{pid}.txt" for pid in children(server_pid)]
+    recorders = [
+        subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                output.stem,
+                "--duration",
+                str(int(seconds)),
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(output),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for output in outputs
+    ]
+    yield top
+    for recorder in recorders:
+        recorder.wait()
+    top.extend(summarize([output for output in outputs if output.exists()]))
+
+
+def summarize(outputs: list[Path]) -> list[str]:
+    own: Counter[str] = Counter()
+    anywhere: Counter[str] = Counter()
+    total = 0
+    for output in outputs:
+        for line in output.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            frames = stack.split(";")
+            samples = int(count)
+            total += samples
+            own[frames[-1]] += samples
+            for frame in set(frames):
+                anywhere[frame] += samples
+    share = 100 / max(1, total)
+    lines = [f"self {share * n:4.1f}% {frame}" for frame, n in own.most_common(TOP)]
+    lines += [f"total {share * n:4.1f}% {frame}" for frame, n in anywhere.most_common(TOP * 3)]
+    return lines

@@ -1,0 +1,33 @@
+"""Conditional reads (API.md): an ETag from the encoded body, 304 on a matching `If-None-Match`,
+and `Cache-Control` with `Vary: Authorization` by who may see the body.
+
+The tag is a hash of the very bytes sent, so it changes whenever any field of the answer does
+(a page's position moves with its neighbours without any timestamp of its own changing).
+"""
+
+from __future__ import annotations
+
+from hashlib import blake2b
+
+from quart import Response, request
+
+SHARED = "public, no-cache"
+PRIVATE = "private, no-cache"
+
+
+def body_etag(body: bytes) -> str:
+    return blake2b(body, digest_size=16).hexdigest()
+
+
+def conditional_json(body: bytes, *, shared: bool) -> Response:
+    """`body` (JSON) with its ETag, or a 304 when the client already has it.
+
+    `shared`: the body is what anyone who asks without a token gets (published content read
+    anonymously); otherwise it is private to the caller.
+    """
+    etag = body_etag(body)
+    headers = {"ETag": f'"{etag}"', "Cache-Control": SHARED if shared else PRIVATE, "Vary": "Authorization"}
+    # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x", and * matches.
+    if request.if_none_match.contains_weak(etag):
+        return Response(status=304, headers=headers)
+    return Response(body, status=200, headers=headers, content_type="application/json")
