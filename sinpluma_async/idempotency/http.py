@@ -57,7 +57,8 @@ async def _keyed(key: str, run: Run) -> Response:
     runtime = current_runtime()
     store = runtime.idempotency
     slot = key_slot(caller(), key)
-    body = FingerprintedBody(request.body)
+    boundary = request.mimetype_params.get("boundary") if request.mimetype.startswith("multipart/") else None
+    body = FingerprintedBody(request.body, boundary=boundary)
     request.body = body
     own = marker(secrets.token_hex(16))
     held = await store.claim(slot, own, runtime.settings.idempotency_marker_seconds)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
@@ -11,7 +9,7 @@ from redis.asyncio.connection import AbstractConnection
 from sinpluma_async import create_app
 from sinpluma_async.idempotency.stores import MemoryIdempotencyStore, RedisIdempotencyStore
 from tests.idempotency.support import REPLAYED, post_notebook
-from tests.support import PASSWORD, problem, settings_without_redis, wait_until
+from tests.support import PASSWORD, problem, redis_key_prefix, settings_without_redis, wait_until
 
 
 @pytest.fixture
@@ -96,7 +94,7 @@ async def store(request):
         yield MemoryIdempotencyStore()
         return
     redis = Redis.from_url(request.getfixturevalue("redis_url"))
-    yield RedisIdempotencyStore(redis, f"sinpluma:test:{uuid.uuid4().hex}:")
+    yield RedisIdempotencyStore(redis, redis_key_prefix())
     await redis.aclose()
 
 

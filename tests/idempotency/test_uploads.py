@@ -59,6 +59,32 @@ async def test_repeated_multipart_upload_is_replayed(client, app, settings, writ
     await assert_consistent(app, settings)
 
 
+async def post_in_pieces(client, account, path, body, headers, key, piece):
+    async with client.request(path, method="POST", headers={**keyed(account, key), **headers}) as connection:
+        for start in range(0, len(body), piece):
+            await connection.send(body[start : start + piece])
+        await connection.send_complete()
+    return await connection.as_response()
+
+
+@pytest.mark.parametrize("piece", [7, 4096])
+async def test_a_form_rebuilt_with_a_new_boundary_is_the_same_request(client, app, settings, writer, piece):
+    # Browsers pick a new boundary each time they build a form: a retry is the same form.
+    notebook = await create_notebook(client, writer)
+    body, headers = multipart(picture(), boundary="----WebKitFormBoundaryAAAAAAAAAAAAAAAA")
+    first = await client.post(cover_path(notebook), headers={**keyed(writer, "c"), **headers}, data=body)
+    assert first.status_code == 201
+    body, headers = multipart(picture(), boundary="----WebKitFormBoundaryZZZZZZZZZZZZZZZZ")
+    again = await post_in_pieces(client, writer, cover_path(notebook), body, headers, "c", piece)
+    assert again.status_code == 201 and again.headers[REPLAYED] == "true"
+    assert await again.get_json() == await first.get_json()
+    other, headers = multipart(padded(8000), boundary="----WebKitFormBoundaryQQQQQQQQQQQQQQQQ")
+    refused = await post_in_pieces(client, writer, cover_path(notebook), other, headers, "c", piece)
+    await problem(refused, 422, "idempotency_key_reused")
+    assert len(stored_objects(settings)) == 1
+    await assert_consistent(app, settings)
+
+
 async def test_the_fingerprint_does_not_depend_on_how_the_body_arrives(client, app, settings, writer):
     image = padded(100 * 1024)
     assert (await upload(client, writer, avatar_path(writer), image, "img")).status_code == 201
