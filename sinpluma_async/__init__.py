@@ -11,11 +11,13 @@ from quart_schema import Info, QuartSchema
 from sinpluma_async.auth.routes import blueprint as auth_blueprint
 from sinpluma_async.config import Settings
 from sinpluma_async.errors import register_error_handlers
+from sinpluma_async.freshness.http import install_read_your_writes
 from sinpluma_async.genres.routes import blueprint as genres_blueprint
 from sinpluma_async.ids import IdConverter
 from sinpluma_async.images.routes import blueprint as images_blueprint
 from sinpluma_async.models import load_models
 from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
+from sinpluma_async.observability.exchanges import observe_exchanges
 from sinpluma_async.openapi import ProblemAwareProvider
 from sinpluma_async.operations.routes import blueprint as operations_blueprint
 from sinpluma_async.pages.routes import blueprint as pages_blueprint
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     load_models()
     app = Quart(__name__, static_folder=None)
     app.url_map.converters["id"] = IdConverter
+    observe_exchanges(app)
     install_request_bodies(app, settings)
     QuartSchema(
         app,
@@ -108,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     register_error_handlers(app)
     install_runtime(app, settings)
     install_rate_limits(app, settings)
+    install_read_your_writes(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.after_request(secure_defaults)

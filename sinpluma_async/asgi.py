@@ -3,12 +3,16 @@
 import gc
 
 from sinpluma_async import create_app
+from sinpluma_async.config import Settings
 from sinpluma_async.http11 import serve_http11_as_the_service_needs
+from sinpluma_async.observability.logs import configure_logging
 from sinpluma_async.realtime.compression import forget_compression_between_messages
 
 forget_compression_between_messages()
 serve_http11_as_the_service_needs()
-app = create_app()
+settings = Settings.from_env()
+configure_logging(settings)
+app = create_app(settings)
 
 # A full collection of a worker holding hundreds of sockets paused it for 0.2-0.3 s, several
 # times a minute under autosave load (almost everything a save allocates is freed by reference

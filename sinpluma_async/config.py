@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
 from sinpluma_async.ratelimits.policies import RateLimitSettings, parse_rate_limits
+from sinpluma_async.redis_client.sentinel_url import SentinelUrlError, is_sentinel_url, parse_sentinel_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sinpluma.db"
 MIN_SECRET_BYTES = 32
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class ConfigError(ValueError):
@@ -37,6 +39,13 @@ def mode(raw: str, name: str) -> str:
     return raw
 
 
+def log_format(raw: str, name: str) -> str:
+    """`json` (one object per line) or `text`."""
+    if raw not in ("json", "text"):
+        raise ConfigError(f"{name} must be json or text, not {raw!r}")
+    return raw
+
+
 def flag(raw: str, name: str) -> bool:
     """A boolean: 1/true/yes/on or 0/false/no/off, in any case."""
     lowered = raw.lower()
@@ -55,6 +64,17 @@ def positive_int(raw: str, name: str) -> int:
         raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def seconds(raw: str, name: str) -> float:
+    """A duration in seconds, zero or more (`5`, `0.5`)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise ConfigError(f"{name} must be zero or more seconds")
     return value
 
 
@@ -91,6 +111,17 @@ def rate_limit_table(raw: str, name: str) -> RateLimitSettings:
         raise ConfigError(f"{name}: {error}") from None
 
 
+def redis_address(raw: str, name: str) -> str:
+    """A Redis URL: one server (`redis://`, `rediss://`, `unix://`, checked by redis-py when it
+    connects), or its sentinels (`redis+sentinel://s1:26379,s2:26379/mymaster/0`), checked here."""
+    if is_sentinel_url(raw):
+        try:
+            parse_sentinel_url(raw)
+        except SentinelUrlError as error:
+            raise ConfigError(f"{name}: {error}") from None
+    return raw
+
+
 def random_secret() -> str:
     """A signing secret for this process only, when none is configured."""
     return secrets.token_urlsafe(48)
@@ -116,7 +147,8 @@ class Settings:
     database_url: Annotated[str, Variable("SINPLUMA_DATABASE_URL")] = DEFAULT_DATABASE_URL
     database_read_url: Annotated[str | None, Variable("SINPLUMA_DATABASE_READ_URL")] = None
     database_pool_size: Annotated[int, Variable("SINPLUMA_DATABASE_POOL_SIZE", positive_int)] = 10
-    redis_url: Annotated[str | None, Variable("SINPLUMA_REDIS_URL")] = None
+    read_your_writes_seconds: Annotated[float, Variable("SINPLUMA_READ_YOUR_WRITES_SECONDS", seconds)] = 5
+    redis_url: Annotated[str | None, Variable("SINPLUMA_REDIS_URL", redis_address)] = None
     redis_key_prefix: Annotated[str, Variable("SINPLUMA_REDIS_KEY_PREFIX")] = "sinpluma:"
     s3_endpoint: Annotated[str | None, Variable("SINPLUMA_S3_ENDPOINT")] = None
     s3_access_key: Annotated[str | None, Variable("SINPLUMA_S3_ACCESS_KEY")] = None
@@ -147,15 +179,26 @@ class Settings:
     # How long a request's in-flight marker outlives its last renewal (every third of this).
     idempotency_marker_seconds: float = 60
     max_sockets_per_user: Annotated[int, Variable("SINPLUMA_MAX_SOCKETS_PER_USER", positive_int)] = 20
+    log_format: Annotated[str, Variable("SINPLUMA_LOG_FORMAT", log_format)] = "text"
+    metrics_token: Annotated[str | None, Variable("SINPLUMA_METRICS_TOKEN")] = field(default=None, repr=False)
+    # From prometheus-client's own PROMETHEUS_MULTIPROC_DIR: when set, every worker keeps its
+    # series in files there and /metrics sums them. prometheus-client reads it at import, so it is
+    # set before the server starts (`sinpluma serve`, the image, the test servers).
+    metrics_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from SINPLUMA_* variables, refusing unsafe production setups."""
-        values = read_variables(os.environ if environ is None else environ)
+        environ = os.environ if environ is None else environ
+        values = read_variables(environ)
+        if environ.get(METRICS_DIR_VARIABLE):
+            values["metrics_dir"] = Path(environ[METRICS_DIR_VARIABLE])
         production = values.get("env") == "production"
         # A production deployment names the sites that may call it; "*" is a development convenience.
         if production and "cors_origins" not in values:
             values["cors_origins"] = ()
+        if production and "log_format" not in values:
+            values["log_format"] = "json"
         if "jwt_secret" in values:
             values["jwt_secret_generated"] = False
         settings = cls(**values)

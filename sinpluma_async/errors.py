@@ -16,6 +16,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from sinpluma_async.observability.metrics import DEPENDENCY_ERRORS
+from sinpluma_async.observability.request_ids import current_request_id
+
+# What the database raises when it cannot be reached in time: a lost or refused connection, a
+# pool with no connection free, work over its bound. Answered 503, over REST and on the socket.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeoutError)
+
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -79,6 +86,7 @@ class ServiceUnavailableError(APIError):
     """A dependency (database, Redis, storage) cannot be reached: retry later."""
 
     def __init__(self, dependency: str) -> None:
+        self.dependency = dependency
         super().__init__(
             503,
             "service_unavailable",
@@ -178,11 +186,14 @@ def invalid(field: Sequence[str | int], message: str, location: str = "body") ->
 
 
 def problem_body(status: int, code: str, detail: str | None, **members: Any) -> dict[str, Any]:
-    """The problem+json document for a status and code."""
+    """The problem+json document for a status and code, with the id of the request it answers."""
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
     body["detail"] = detail or title
     body.update(members)
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
     return body
 
 
@@ -234,7 +245,7 @@ async def _schema_error(error: RequestSchemaValidationError) -> Response:
 
 async def _database_unavailable(error: Exception) -> Response:
     log.warning("Database unavailable: %s", error)
-    return problem_of(ServiceUnavailableError("database"))
+    return await _api_error(ServiceUnavailableError("database"))
 
 
 async def _framework_error(error: HTTPException) -> Response:
@@ -252,6 +263,8 @@ async def _unexpected(error: Exception) -> Response:
 
 
 async def _api_error(error: APIError) -> Response:
+    if isinstance(error, ServiceUnavailableError):
+        DEPENDENCY_ERRORS.labels(error.dependency).inc()
     return problem_of(error)
 
 
@@ -259,7 +272,7 @@ def register_error_handlers(app: Quart) -> None:
     """Route every exception, the framework's included, to a problem+json response."""
     app.register_error_handler(APIError, _api_error)
     app.register_error_handler(RequestSchemaValidationError, _schema_error)
-    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+    for unavailable in DATABASE_UNAVAILABLE:
         app.register_error_handler(unavailable, _database_unavailable)
     app.register_error_handler(HTTPException, _framework_error)
     app.register_error_handler(Exception, _unexpected)

@@ -7,16 +7,16 @@ import logging
 from dataclasses import dataclass
 
 from quart import Quart, current_app
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.backoff import ExponentialBackoff
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from sinpluma_async.config import Settings
 from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import ServiceUnavailableError
+from sinpluma_async.freshness.recent import MemoryRecentWrites, RecentWrites, RedisRecentWrites
 from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.idempotency.stores import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
+from sinpluma_async.observability.exposition import forget_dead_workers
 from sinpluma_async.pages.announcements import SaveAnnouncer
 from sinpluma_async.pages.saves import AUTOSAVE_STATEMENTS
 from sinpluma_async.ratelimits.limiter import RateLimits, open_rate_limits
@@ -25,14 +25,16 @@ from sinpluma_async.realtime.hub import Hub
 from sinpluma_async.realtime.protocol import encode, session_ended_event
 from sinpluma_async.realtime.saves import SaveAnnouncements
 from sinpluma_async.realtime.socket_quota import MemorySocketQuota, RedisSocketQuota, SocketQuota
+from sinpluma_async.redis_client.connections import REDIS_TIMEOUT_SECONDS, close_redis, connect_redis
+from sinpluma_async.redis_client.sentinel_url import is_sentinel_url
 from sinpluma_async.security.passwords import PasswordHasher
 from sinpluma_async.security.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from sinpluma_async.security.tokens import TokenCodec
-from sinpluma_async.storage import LocalObjectStore, ObjectStore, S3ObjectStore
+from sinpluma_async.storage.local import LocalObjectStore
+from sinpluma_async.storage.objects import ObjectStore
+from sinpluma_async.storage.s3 import S3ObjectStore
 
 EXTENSION_KEY = "sinpluma"
-REDIS_TIMEOUT_SECONDS = 1.0
-REDIS_POOL_SIZE = 50
 LISTENER_STOP_SECONDS = 3.0
 log = logging.getLogger(__name__)
 
@@ -54,21 +56,25 @@ class Runtime:
     hub: Hub
     idempotency: IdempotencyStore
     sockets: SocketQuota
+    recent_writes: RecentWrites
     listener: asyncio.Task[None] | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
         hub = Hub()
-        events, revocations = open_events(settings, redis, hub)
+        database = Database(
+            settings.database_url,
+            settings.database_read_url,
+            pool_size=settings.database_pool_size,
+            prepared=AUTOSAVE_STATEMENTS,
+        )
+        events, revocations, recent_writes = open_events(
+            settings, redis, hub, replicated=database.has_replica
+        )
         return cls(
             settings=settings,
-            database=Database(
-                settings.database_url,
-                settings.database_read_url,
-                pool_size=settings.database_pool_size,
-                prepared=AUTOSAVE_STATEMENTS,
-            ),
+            database=database,
             redis=redis,
             revocations=revocations,
             rate_limits=open_rate_limits(settings, redis, revocations),
@@ -87,6 +93,7 @@ class Runtime:
             if redis
             else MemoryIdempotencyStore(),
             sockets=open_socket_quota(settings, redis),
+            recent_writes=recent_writes,
         )
 
     async def close(self) -> None:
@@ -102,7 +109,7 @@ class Runtime:
         await self.sockets.close()
         await self.objects.close()
         if self.redis is not None:
-            await self.redis.aclose()
+            await close_redis(self.redis)
         await self.database.dispose()
 
     async def check_redis(self) -> None:
@@ -116,40 +123,35 @@ class Runtime:
             raise ServiceUnavailableError("redis") from None
 
 
-def connect_redis(url: str) -> Redis:
-    """A client that gives up within about two seconds, so that callers can fail closed.
+def open_events(
+    settings: Settings, redis: Redis | None, hub: Hub, *, replicated: bool
+) -> tuple[EventBus, RevocationStore, RecentWrites]:
+    """The event bus; a revocation store that closes the sockets of the sessions it ends; and who
+    wrote recently, which the store reads with each token's revocations.
 
-    Its pool is bounded and callers wait for a free connection: redis-py's default pool raises
-    as soon as 100 connections are busy, which a burst of sockets authenticating at once reaches.
+    With Redis, the store publishes ended sessions on the bus's channel, in the pipeline that writes
+    the revocations; without, it hands them to this process's hub. Without a read replica nobody is
+    recorded as a recent writer: every read goes to the writer anyway.
     """
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=REDIS_POOL_SIZE,
-        timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), retries=1),
-        health_check_interval=30,
-    )
-    return Redis(connection_pool=pool)
-
-
-def open_events(settings: Settings, redis: Redis | None, hub: Hub) -> tuple[EventBus, RevocationStore]:
-    """The event bus, and a revocation store that closes the sockets of the sessions it ends.
-
-    With Redis, the store publishes them on the bus's channel, in the pipeline that writes the
-    revocations; without, it hands them to this process's hub.
-    """
+    seconds = settings.read_your_writes_seconds if replicated else 0
     if redis is None:
-        return LocalEventBus(), MemoryRevocationStore(on_sessions_ended=hub.end_sessions)
+        memory = MemoryRecentWrites(seconds=seconds)
+        revocations = MemoryRevocationStore(
+            on_sessions_ended=hub.end_sessions, wrote_recently=memory.wrote_recently
+        )
+        return LocalEventBus(), revocations, memory
     channel = f"{settings.redis_key_prefix}events"
-    revocations = RedisRevocationStore(
+    recent_writes = RedisRecentWrites(redis, settings.redis_key_prefix, seconds=seconds)
+    shared = RedisRevocationStore(
         redis,
         settings.redis_key_prefix,
         events_channel=channel,
         sessions_ended_message=lambda session_ids: encode(session_ended_event(session_ids)),
+        recent_write_key=recent_writes.key_of,
+        # Behind Sentinel a replica may be promoted: a revocation waits until one holds it.
+        replicas=1 if is_sentinel_url(settings.redis_url or "") else 0,
     )
-    return RedisEventBus(redis, channel), revocations
+    return RedisEventBus(redis, channel), shared, recent_writes
 
 
 def open_socket_quota(settings: Settings, redis: Redis | None) -> SocketQuota:
@@ -181,6 +183,8 @@ def install_runtime(app: Quart, settings: Settings) -> None:
 
     @app.before_serving
     async def open_runtime() -> None:
+        if settings.metrics_dir is not None:
+            forget_dead_workers(settings.metrics_dir)
         runtime = Runtime.open(settings)
         await runtime.objects.start()
         app.extensions[EXTENSION_KEY] = runtime

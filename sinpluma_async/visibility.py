@@ -7,7 +7,7 @@ what they can see but do not own is a 403 when they try to change it.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sinpluma_async.errors import APIError, forbidden, not_found
@@ -80,22 +80,3 @@ async def notebook_for_writing(session: AsyncSession, *, notebook_id: int, viewe
     if notebook.author_id != viewer_id:
         raise not_the_author()
     return notebook
-
-
-async def page_for_reading(
-    session: AsyncSession, *, page_id: int, viewer_id: int | None
-) -> tuple[Page, Notebook]:
-    """The page and its notebook if the viewer may see the page, else 404."""
-    row = (
-        await session.execute(
-            select(Page, Notebook).join(Notebook, Page.notebook_id == Notebook.id).where(Page.id == page_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise page_not_found()
-    page, notebook = row
-    if not can_see_page(
-        author_id=notebook.author_id, status=notebook.status, published=page.published, viewer_id=viewer_id
-    ):
-        raise page_not_found()
-    return page, notebook

@@ -19,12 +19,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from bench.servers import process_stats
+from tests.support import unavailable
 
 STARTUP_SECONDS = 30
 DEVTOOLS_URL = re.compile(rb"DevTools listening on (ws://\S+)")
@@ -47,10 +48,7 @@ def chromium_or_skip() -> str:
     """The Chromium binary; skips the test without one (fails with SINPLUMA_REQUIRE_SERVICES=1)."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if binary is None:
-        message = "Chromium is not installed (apt-get install chromium)"
-        if os.environ.get("SINPLUMA_REQUIRE_SERVICES") == "1":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable("Chromium is not installed (apt-get install chromium)")
     return binary
 
 
@@ -79,13 +77,18 @@ class Page:
 def chromium_page(url: str) -> Iterator[Page]:
     """A fresh headless Chromium (its own profile, no background traffic) showing `url`."""
     binary = chromium_or_skip()
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-") as home:
+        profile, scratch = Path(home, "profile"), Path(home, "tmp")
+        scratch.mkdir()
+        # Chromium keeps its singleton socket in TMPDIR and removes it only on a clean exit; it is
+        # killed here, so its TMPDIR is a directory that goes with the profile.
         process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            env={**os.environ, "TMPDIR": str(scratch)},
         )
         try:
             with connect(_devtools_url(process), max_size=None, open_timeout=STARTUP_SECONDS) as devtools:

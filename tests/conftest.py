@@ -12,9 +12,10 @@ import secrets
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pymysql
 import pytest
@@ -28,7 +29,14 @@ from sinpluma_async.config import Settings
 from sinpluma_async.models import load_models
 from sinpluma_async.ratelimits.policies import parse_rate_limits
 from tests.live import LiveServer, free_port, server_pair, service_environment, still_running
-from tests.support import RELAXED_RATE_LIMITS, Account, make_account
+from tests.support import (
+    RELAXED_RATE_LIMITS,
+    SUITE_KEY_PREFIX,
+    Account,
+    make_account,
+    redis_key_prefix,
+    unavailable,
+)
 
 MARIADB_SERVER_URL = os.environ.get("TEST_MARIADB_URL", "mysql+aiomysql://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -50,11 +58,21 @@ def no_server_outlives_the_suite() -> Iterator[None]:
     assert not survivors, f"server processes outlived the suite: {[server.url for server in survivors]}"
 
 
-def service_missing(name: str, error: Exception) -> None:
-    message = f"{name} is not reachable: {error}"
-    if os.environ.get("SINPLUMA_REQUIRE_SERVICES") == "1":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+@pytest.fixture(scope="session", autouse=True)
+def no_redis_key_outlives_the_suite() -> Iterator[None]:
+    """Deletes the run's Redis keys at its end (the keys of other runs are left alone)."""
+    yield
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        keys = list(client.scan_iter(match=f"{SUITE_KEY_PREFIX}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    except redis.RedisError:
+        pass  # no Redis, no keys
+
+
+def service_missing(name: str, error: Exception) -> NoReturn:
+    unavailable(f"{name} is not reachable: {error}")
 
 
 def _mysql_connection(database: str | None = None) -> pymysql.Connection[Any]:
@@ -73,9 +91,9 @@ def _mysql_connection(database: str | None = None) -> pymysql.Connection[Any]:
     )
 
 
-@pytest.fixture(scope="session")
-def mariadb_url() -> Iterator[str]:
-    """A fresh, migrated database on the MariaDB server, dropped after the run."""
+@contextmanager
+def migrated_mariadb() -> Iterator[str]:
+    """A fresh, migrated database on the MariaDB server, dropped when the block ends."""
     try:
         connection = _mysql_connection()
     except pymysql.MySQLError as error:
@@ -91,6 +109,20 @@ def mariadb_url() -> Iterator[str]:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {name}")
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A fresh, migrated database on the MariaDB server, dropped after the run."""
+    with migrated_mariadb() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def second_mariadb_url() -> Iterator[str]:
+    """Another migrated database, for a read endpoint that nothing replicates into."""
+    with migrated_mariadb() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -163,7 +195,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     services = {
         "database_url": url,
         "redis_url": redis_url,
-        "redis_key_prefix": f"sinpluma:test:{run}:",
+        "redis_key_prefix": redis_key_prefix(),
         **s3_settings(request.getfixturevalue("s3_endpoint"), bucket=f"test-{run}"),
     }
     return Backend("mariadb", replace(base, **services))

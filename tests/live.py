@@ -9,10 +9,13 @@ import secrets
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from bench.servers import LiveServer, free_port, still_running
-from tests.support import RELAXED_RATE_LIMITS
+from tests.support import PASSWORD, RELAXED_RATE_LIMITS, redis_key_prefix
 
 __all__ = [
     "LiveServer",
@@ -61,7 +64,7 @@ def service_environment(*, mariadb_url: str, redis_url: str, s3_endpoint: str) -
     return {
         "SINPLUMA_DATABASE_URL": mariadb_url,
         "SINPLUMA_REDIS_URL": redis_url,
-        "SINPLUMA_REDIS_KEY_PREFIX": f"sinpluma:live:{run}:",
+        "SINPLUMA_REDIS_KEY_PREFIX": redis_key_prefix(),
         "SINPLUMA_JWT_SECRET": secrets.token_urlsafe(48),
         "SINPLUMA_BCRYPT_ROUNDS": "4",
         "SINPLUMA_RATE_LIMITS": RELAXED_RATE_LIMITS,
@@ -74,3 +77,31 @@ def server_pair(environment: Mapping[str, str]) -> Iterator[tuple[LiveServer, Li
     """Two processes of one service: same database, Redis, storage and secret."""
     with LiveServer(environment) as first, LiveServer(environment) as second:
         yield first, second
+
+
+@dataclass
+class LiveAuthor:
+    """A user registered and logged in on a live server, with a notebook and a page of their own,
+    made through the REST API."""
+
+    username: str
+    token: str
+    notebook_id: int
+    page_id: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @classmethod
+    def on(cls, url: str, *, title: str = "Live") -> LiveAuthor:
+        username = f"a{uuid.uuid4().hex[:12]}"
+        body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+        assert httpx.post(f"{url}/user/register", json=body).status_code == 201
+        login = httpx.post(f"{url}/user/login", json={"username": username, "password": PASSWORD})
+        token = login.json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        notebook = httpx.post(f"{url}/notebooks/", headers=headers, json={"title": title, "genre_id": 1})
+        notebook_id = notebook.json()["notebook_id"]
+        page = httpx.post(f"{url}/pages/", headers=headers, json={"notebook_id": notebook_id})
+        return cls(username, token, notebook_id, page.json()["page_id"])

@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import shutil
 import socket
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import pytest
 from quart.typing import TestClientProtocol
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sinpluma_async.config import Settings
 from sinpluma_async.ratelimits.policies import POLICIES
 
 PASSWORD = "correct horse battery"
+# Every Redis key of a run of the suite starts with this, so that the run deletes its own keys at
+# its end and nothing of a run alongside it.
+SUITE_KEY_PREFIX = f"sinpluma:test:{uuid.uuid4().hex[:12]}:"
 # SINPLUMA_RATE_LIMITS for tests that are not about limits: far above what any test sends, from one
 # address. ws-save keeps its default, which the autosave tests rely on.
 RELAXED_RATE_LIMITS = ",".join(f"{name}=1000000/1m" for name in POLICIES if name != "ws-save")
 WAIT_SECONDS = 10
 CHECK_EVERY_SECONDS = 0.01
+INNODB_TRX_RENEWAL_SECONDS = 0.15
 SEEDED_GENRES = [
     "Acción y aventura",
     "Antologías",
@@ -38,18 +46,39 @@ SEEDED_GENRES = [
 ]
 
 
-async def wait_until(condition: Callable[[], Awaitable[bool]]) -> None:
+async def wait_until(condition: Callable[[], Awaitable[bool]], *, every: float = CHECK_EVERY_SECONDS) -> None:
     """Return as soon as `condition` holds; fail if it does not within WAIT_SECONDS.
 
     For a state that only a server can report (a Redis subscriber, a transaction waiting for a
-    row lock): no event says when it begins, so it is asked for every few milliseconds.
+    row lock): no event says when it begins, so it is asked for every `every` seconds.
     """
     try:
         async with asyncio.timeout(WAIT_SECONDS):
             while not await condition():  # noqa: ASYNC110 - nothing to await but the server's answer
-                await asyncio.sleep(CHECK_EVERY_SECONDS)
+                await asyncio.sleep(every)
     except TimeoutError:
         raise AssertionError(f"{condition.__name__} did not hold within {WAIT_SECONDS} s") from None
+
+
+async def wait_for_a_row_lock_wait(engine: AsyncEngine) -> None:
+    """Return once a transaction on the engine's database waits for a row lock.
+
+    InnoDB answers from a copy of its transaction list that it renews only when nobody has read it
+    for 100 ms: asked more often than that, it would report the first copy for ever.
+    """
+    await wait_until(lambda: _waiting_for_a_row_lock(engine), every=INNODB_TRX_RENEWAL_SECONDS)
+
+
+async def _waiting_for_a_row_lock(engine: AsyncEngine) -> bool:
+    async with engine.connect() as connection:
+        waiting = await connection.execute(
+            text(
+                "SELECT COUNT(*) FROM information_schema.innodb_trx AS trx"
+                " JOIN information_schema.processlist AS process ON process.id = trx.trx_mysql_thread_id"
+                " WHERE trx.trx_state = 'LOCK WAIT' AND process.db = DATABASE()"
+            )
+        )
+        return bool(waiting.scalar_one())
 
 
 @contextmanager
@@ -116,13 +145,16 @@ async def make_account(client: TestClientProtocol, username: str) -> Account:
 
 
 async def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    """Assert that a response is a problem+json document with this status and code."""
+    """Assert that a response is a problem+json document with this status and code, naming the
+    request it answers (a replayed one, the request that produced it)."""
     body = await response.get_data(as_text=True)
     assert response.status_code == status, body
     assert response.headers["Content-Type"] == "application/problem+json", body
     document: dict[str, Any] = await response.get_json()
     assert document["status"] == status and document["code"] == code, document
     assert document["type"] == "about:blank" and document["title"] and document["detail"]
+    if response.headers.get("Idempotent-Replayed") != "true":
+        assert document["request_id"] == response.headers["X-Request-ID"], document
     return document
 
 
@@ -182,3 +214,16 @@ def settings_without_redis(tmp_path: Path, sqlite_template: Path, **changes: Any
         object_dir=tmp_path / "objects",
         **changes,
     )
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip a test whose service or program this machine lacks; with SINPLUMA_REQUIRE_SERVICES=1
+    (CI), fail it instead."""
+    if os.environ.get("SINPLUMA_REQUIRE_SERVICES") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def redis_key_prefix() -> str:
+    """A Redis key prefix of its own for a test or a live service, within the suite's."""
+    return f"{SUITE_KEY_PREFIX}{uuid.uuid4().hex}:"

@@ -66,6 +66,7 @@ def test_every_variable_is_read():
             "SINPLUMA_DATABASE_URL": "mysql+aiomysql://app:pw@db/sinpluma",
             "SINPLUMA_DATABASE_READ_URL": "mysql+aiomysql://app:pw@replica/sinpluma",
             "SINPLUMA_DATABASE_POOL_SIZE": "3",
+            "SINPLUMA_READ_YOUR_WRITES_SECONDS": "2.5",
             "SINPLUMA_REDIS_URL": "redis://redis:6379/0",
             "SINPLUMA_REDIS_KEY_PREFIX": "other:",
             "SINPLUMA_S3_ENDPOINT": "minio:9000",
@@ -79,6 +80,9 @@ def test_every_variable_is_read():
             "SINPLUMA_BCRYPT_WORKERS": "4",
             "SINPLUMA_MAX_IMAGE_BYTES": "2048",
             "SINPLUMA_CORS_ORIGINS": "https://sinpluma.io",
+            "SINPLUMA_LOG_FORMAT": "text",
+            "SINPLUMA_METRICS_TOKEN": "a-scrape-token",
+            "PROMETHEUS_MULTIPROC_DIR": "/run/sinpluma-metrics",
         }
     )
     assert settings == Settings(
@@ -86,6 +90,7 @@ def test_every_variable_is_read():
         database_url="mysql+aiomysql://app:pw@db/sinpluma",
         database_read_url="mysql+aiomysql://app:pw@replica/sinpluma",
         database_pool_size=3,
+        read_your_writes_seconds=2.5,
         redis_url="redis://redis:6379/0",
         redis_key_prefix="other:",
         s3_endpoint="minio:9000",
@@ -100,6 +105,9 @@ def test_every_variable_is_read():
         bcrypt_workers=4,
         max_image_bytes=2048,
         cors_origins=("https://sinpluma.io",),
+        log_format="text",
+        metrics_token="a-scrape-token",
+        metrics_dir=Path("/run/sinpluma-metrics"),
     )
 
 
@@ -143,6 +151,8 @@ def test_generated_secrets_differ():
         ({"SINPLUMA_BCRYPT_WORKERS": "0"}, "SINPLUMA_BCRYPT_WORKERS"),
         ({"SINPLUMA_BCRYPT_ROUNDS": "3"}, "SINPLUMA_BCRYPT_ROUNDS"),
         ({"SINPLUMA_BCRYPT_ROUNDS": "17"}, "SINPLUMA_BCRYPT_ROUNDS"),
+        ({"SINPLUMA_READ_YOUR_WRITES_SECONDS": "-1"}, "SINPLUMA_READ_YOUR_WRITES_SECONDS"),
+        ({"SINPLUMA_READ_YOUR_WRITES_SECONDS": "soon"}, "SINPLUMA_READ_YOUR_WRITES_SECONDS"),
     ],
 )
 def test_refusals_name_the_variable(environ, variable):

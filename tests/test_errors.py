@@ -38,6 +38,21 @@ async def test_non_utf8_body_is_400(client):
     assert "UTF-8" in document["detail"]
 
 
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"username": "\xed\xa0\x80"}', "The body is not valid UTF-8"),
+        (b'{"username": "\xf1", "n": 12345678901234567890}', "The body is not valid UTF-8"),
+        ('{"username": "ñ",}'.encode(), "The body is not valid JSON"),
+        ('{"username": "ñ", "n": 12345678901234567890'.encode(), "The body is not valid JSON"),
+    ],
+    ids=["encoded-surrogate", "latin-1-with-a-long-integer", "trailing-comma", "long-integer-unclosed"],
+)
+async def test_a_body_says_whether_it_is_not_utf8_or_not_json(client, body, detail):
+    response = await client.post("/user/register", data=body, headers={"Content-Type": "application/json"})
+    assert (await problem(response, 400, "validation_error"))["detail"] == detail
+
+
 @pytest.mark.parametrize("body", [b"[]", b'"text"', b"null", b'{"username": NaN}'])
 async def test_json_that_is_not_an_object_of_values_is_400(client, body):
     response = await client.post("/user/register", data=body, headers={"Content-Type": "application/json"})

@@ -1,18 +1,20 @@
 """The private parts and quirks of libraries that the code relies on, checked on what is installed.
 
 Each test probes the library itself (never the project's code) and says what breaks without it.
-They pin down why quart, quart-schema, sqlalchemy, aiomysql, pymysql, hypercorn, wsproto and
-miniopy-async are pinned with `==` in pyproject.toml: after `make lock` moves one, this file
+They pin down why quart, quart-schema, sqlalchemy, aiomysql, pymysql, hypercorn, wsproto,
+miniopy-async and redis are pinned with `==` in pyproject.toml: after `make lock` moves one, this file
 tells whether the code still stands on it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import uuid
 from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import aiomysql
@@ -47,6 +49,8 @@ from quart_schema.validation import (
     QUART_SCHEMA_REQUEST_ATTRIBUTE,
     QuerystringValidationError,
 )
+from redis.asyncio import BlockingConnectionPool
+from redis.asyncio.sentinel import SentinelConnectionPool, SentinelManagedConnection
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, event, exc, update
 from sqlalchemy.dialects.mysql.aiomysql import AsyncAdapt_aiomysql_connection
 from sqlalchemy.engine import AdaptedConnection, Dialect
@@ -461,6 +465,27 @@ def test_the_aiomysql_dialect_names_pymysql_errors_and_wraps_them_as_sqlalchemys
     assert isinstance(wrapped, exc.IntegrityError)
 
 
+def test_aiomysql_writes_every_request_through_write_bytes_on_its_stream_writer():
+    """Without it, db/lost_connections.py's replacement of `_write_bytes` misses some writes, and a
+    connection reset under uvloop is a 500 that leaves a dead connection in the pool. (The only
+    other write is the farewell COM_QUIT of `ensure_closed`, whose failure SQLAlchemy ignores.)"""
+    source = inspect.getsource(aiomysql.connection)
+    assert "    def _write_bytes(self, data):\n        return self._writer.write(data)\n" in source
+    assert source.count("self._writer.write(") == 2 and source.count("self._write_bytes(") >= 2
+    dialect = _mysql_dialect()
+    assert dialect.is_disconnect(pymysql.err.OperationalError(2006, "MySQL server has gone away"), None, None)
+
+
+def test_aiomysql_lets_a_transport_closed_during_connect_through_as_a_runtime_error():
+    """Without it, db/lost_connections.py's wrapper of `_connect` has nothing to turn into a
+    failed connection (or aiomysql now does it itself, and the wrapper can go)."""
+    source = inspect.getsource(aiomysql.connection)  # the module's: the method may be replaced
+    assert "    async def _connect(self):\n" in source
+    assert "                self._set_keep_alive()\n" in source
+    assert "            if isinstance(e, (IOError, OSError, asyncio.TimeoutError)):\n" in source
+    assert '            raise RuntimeError("Transport does not expose socket instance")\n' in source
+
+
 async def test_async_connections_expose_the_drivers_connection():
     """Without it, db.py cannot reach aiomysql's connection: in the connect event (to swap its
     escaping) and from `get_raw_connection()` (for driver statements)."""
@@ -581,7 +606,7 @@ async def s3_bucket(s3_endpoint: str) -> AsyncIterator[tuple[Minio, str]]:
 
 @pytest.mark.services
 async def test_minio_put_object_awaits_an_async_read_and_get_object_streams(s3_bucket):
-    """Without it, storage.py cannot stream uploads: it gives put_object a reader whose read()
+    """Without it, storage/s3.py cannot stream uploads: it gives put_object a reader whose read()
     is a coroutine, with length -1, and reads objects back through aiohttp's response."""
     client, bucket = s3_bucket
     data = b"pluma" * 1000
@@ -603,7 +628,7 @@ async def test_minio_put_object_awaits_an_async_read_and_get_object_streams(s3_b
 
 @pytest.mark.services
 async def test_minio_lists_and_aborts_unfinished_multipart_uploads(s3_bucket):
-    """Without it, storage.py cannot abort an upload cancelled midway (the client aborts only on
+    """Without it, storage/s3.py cannot abort an upload cancelled midway (the client aborts only on
     an Exception), and the parts already sent stay in the bucket."""
     client, bucket = s3_bucket
     upload_id = await client._create_multipart_upload(bucket, "probe", {})
@@ -615,7 +640,7 @@ async def test_minio_lists_and_aborts_unfinished_multipart_uploads(s3_bucket):
 
 @pytest.mark.services
 async def test_minio_reports_a_missing_object_with_the_code_no_such_key(s3_bucket):
-    """Without it, storage.py answers a missing image with a 503 instead of a 404."""
+    """Without it, storage/s3.py answers a missing image with a 503 instead of a 404."""
     client, bucket = s3_bucket
     with pytest.raises(MinioException) as raised:
         await client.get_object(bucket, "missing")
@@ -633,3 +658,45 @@ def test_multipart_parser_state_ends_only_at_the_closing_boundary():
         parser = MultipartParser(b"b", callbacks={}, max_size=1024)
         parser.write(body)
         assert (parser.state == MultipartState.END) is complete
+
+
+# --- redis-py (Sentinel) ------------------------------------------------------------------------
+
+
+class _FixedSentinels:
+    """A sentinel manager that always names the same master."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    async def discover_master(self, service_name: str) -> tuple[str, int]:
+        return "127.0.0.1", self.port
+
+
+@pytest.mark.services
+async def test_a_sentinel_pool_mixed_with_the_blocking_pool_makes_callers_wait(redis_url):
+    """Without it, redis_client/connections.py's BlockingSentinelConnectionPool is redis-py's
+    SentinelConnectionPool alone: a burst of callers beyond the pool's size fails at once
+    (MaxConnectionsError) instead of waiting for a free connection."""
+
+    class Mixed(SentinelConnectionPool, BlockingConnectionPool):
+        pass
+
+    assert not {"get_connection", "release"} & vars(SentinelConnectionPool).keys()
+    manager = _FixedSentinels(urlsplit(redis_url).port or 6379)
+    pool = Mixed("probe", manager, max_connections=1, timeout=5, connection_class=SentinelManagedConnection)
+    first = await pool.get_connection()
+    waiting = asyncio.ensure_future(pool.get_connection())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    await pool.release(first)
+    assert await asyncio.wait_for(waiting, 5) is first
+    await pool.release(first)
+    await pool.disconnect()
+
+
+def test_a_sentinel_managed_connection_leaves_sending_to_its_base_class():
+    """Without it, redis_client/connections.py's ResetSafeSentinelConnection, which puts
+    ResetSafeConnection after SentinelManagedConnection, would not turn a reset under uvloop into a
+    ConnectionError: the sentinel-managed class's own send would run instead."""
+    assert "send_packed_command" not in vars(SentinelManagedConnection)

@@ -6,6 +6,7 @@ from quart_schema import validate_request, validate_response
 from sinpluma_async.auth import service
 from sinpluma_async.auth.schemas import LoginRequest, LoginResponse, TokenPair
 from sinpluma_async.errors import unauthorized
+from sinpluma_async.freshness.http import wrote_as
 from sinpluma_async.openapi import empty_response, problems
 from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.ratelimits.login import LoginAttempts, login_rate_limits
@@ -30,13 +31,15 @@ blueprint = Blueprint("auth", __name__, url_prefix="/user")
 async def login(data: LoginRequest) -> LoginResponse:
     """Log in with a username or email and a password; opens a session."""
     runtime = current_runtime()
-    return await service.login(
+    opened = await service.login(
         db=runtime.database,
         passwords=runtime.passwords,
         tokens=runtime.tokens,
         credentials=data,
         attempts=LoginAttempts.of_request(),
     )
+    wrote_as(opened.user.user_id)
+    return opened
 
 
 @blueprint.delete("/logout")

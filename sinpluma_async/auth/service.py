@@ -53,7 +53,7 @@ async def login(
     accents, the database's collation matches), or against the name itself when there is none.
     """
     column = User.email if "@" in credentials.username else User.username
-    async with db.snapshot() as session:
+    async with db.snapshot(latest=True) as session:
         row = (await session.execute(profile_query(column == credentials.username))).one_or_none()
     user, notebook_count = row if row is not None else (None, 0)
     await attempts.admit(f"user:{user.id}" if user else f"name:{credentials.username.casefold()}")

@@ -15,7 +15,7 @@ from sinpluma_async.openapi import binary_response, empty_response, image_upload
 from sinpluma_async.ratelimits.http import rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import auth_optional, auth_required, current_identity, public, viewer_id
-from sinpluma_async.storage import ObjectMissingError
+from sinpluma_async.storage.objects import ObjectMissingError
 
 blueprint = Blueprint("images", __name__)
 CACHE_CONTROL = "public, no-cache"

@@ -25,7 +25,7 @@ from sinpluma_async.images import inspection
 from sinpluma_async.images.models import Image
 from sinpluma_async.images.schemas import ImageMetadata
 from sinpluma_async.notebooks.models import Notebook
-from sinpluma_async.storage import ObjectStore, discard_object, new_object_key
+from sinpluma_async.storage.objects import ObjectStore, discard_object, new_object_key
 from sinpluma_async.users.models import User
 from sinpluma_async.visibility import notebook_for_reading, notebook_for_writing
 

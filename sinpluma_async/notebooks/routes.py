@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from quart import Blueprint
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
+from sinpluma_async.conditional import conditional_json
 from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.notebooks import service
 from sinpluma_async.notebooks.schemas import (
@@ -61,14 +62,20 @@ async def create_notebook(data: NotebookCreate) -> tuple[NotebookRead, int, dict
 
 @blueprint.get("/<id:notebook_id>")
 @problems(404)
+@empty_response(304)
 @rate_limit("read")
 @auth_optional
-@validate_response(NotebookDetail)
-async def get_notebook(notebook_id: int) -> NotebookDetail:
-    """A notebook with its pages; others see only published notebooks and published pages."""
-    return await service.get_notebook(
-        db=current_runtime().database, viewer_id=viewer_id(), notebook_id=notebook_id
+@document_response(NotebookDetail)
+async def get_notebook(notebook_id: int) -> Response:
+    """A notebook with its pages; others see only published notebooks and published pages.
+
+    Conditional: an `ETag`, and 304 when `If-None-Match` matches it.
+    """
+    viewer = viewer_id()
+    notebook = await service.get_notebook(
+        db=current_runtime().database, viewer_id=viewer, notebook_id=notebook_id
     )
+    return conditional_json(notebook.model_dump_json().encode(), shared=viewer is None)
 
 
 @blueprint.put("/<id:notebook_id>")

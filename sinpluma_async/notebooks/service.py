@@ -26,7 +26,7 @@ from sinpluma_async.notebooks.schemas import (
 from sinpluma_async.pages.models import Page
 from sinpluma_async.pages.summaries import page_summaries
 from sinpluma_async.pagination import PageQuery, Slice
-from sinpluma_async.storage import ObjectStore, discard_object
+from sinpluma_async.storage.objects import ObjectStore, discard_object
 from sinpluma_async.users.models import User
 from sinpluma_async.visibility import (
     notebook_for_writing,

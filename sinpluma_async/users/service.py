@@ -58,7 +58,7 @@ async def register(*, db: Database, passwords: PasswordHasher, user_create: User
             session.add(user)
             await session.flush()
     except IntegrityError:
-        async with db.snapshot() as session:
+        async with db.snapshot(latest=True) as session:
             await _ensure_available(session, username=user_create.username, email=user_create.email)
         raise
     return private_profile(user, 0)
@@ -103,7 +103,7 @@ async def update_settings(
             await session.flush()
             return await load_private_profile(session, user_id)
     except IntegrityError:
-        async with db.snapshot() as session:
+        async with db.snapshot(latest=True) as session:
             await _ensure_available(
                 session, username=fields.get("username"), email=fields.get("email"), exclude_user_id=user_id
             )
@@ -116,7 +116,7 @@ async def _checked_changes(
     """The columns to set: the current password checked if it must be, a new password hashed."""
     fields = changes.model_dump(exclude_unset=True)
     fields.pop("current_password", None)
-    async with db.snapshot() as session:
+    async with db.snapshot(latest=True) as session:
         user = await session.get(User, user_id)
     if user is None:
         raise not_found("No such user")

@@ -103,20 +103,21 @@ def multipart(
     filename: str = "picture.png",
     content_type: str = "image/png",
     extra: dict[str, str] | None = None,
+    boundary: str = BOUNDARY,
 ) -> tuple[bytes, dict[str, str]]:
     """A multipart/form-data body with the file in `field` (none if data is None), and its header."""
     body = b""
     for name, value in (extra or {}).items():
-        body += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
     if data is not None:
         body += (
-            f"--{BOUNDARY}\r\n"
+            f"--{boundary}\r\n"
             f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
             f"Content-Type: {content_type}\r\n\r\n"
         ).encode()
         body += data + b"\r\n"
-    body += f"--{BOUNDARY}--\r\n".encode()
-    return body, {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    body += f"--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
 async def in_pieces(data: bytes, size: int = 8192) -> AsyncIterator[bytes]:
