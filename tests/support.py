@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+import aiomysql
 import pytest
 from quart.typing import TestClientProtocol
 from sqlalchemy import event, text
@@ -227,3 +228,16 @@ def unavailable(message: str) -> NoReturn:
 def redis_key_prefix() -> str:
     """A Redis key prefix of its own for a test or a live service, within the suite's."""
     return f"{SUITE_KEY_PREFIX}{uuid.uuid4().hex}:"
+
+
+def count_commands_sent(monkeypatch) -> list[str]:
+    """What the service sends MariaDB from now on, a command (a round trip) per entry."""
+    sent: list[str] = []
+    execute_command = aiomysql.Connection._execute_command
+
+    async def counted(connection, command, sql):
+        sent.append(sql if isinstance(sql, str) else sql.decode(errors="replace")[:60])
+        return await execute_command(connection, command, sql)
+
+    monkeypatch.setattr(aiomysql.Connection, "_execute_command", counted)
+    return sent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import (
 
 from sinpluma_async.db.dialects import is_mysql
 from sinpluma_async.db.lost_connections import treat_resets_as_lost_connections
-from sinpluma_async.db.mysql_fast_lane import DriverLane, escape_strings_quickly
+from sinpluma_async.db.mysql_fast_lane import DriverLane, accept_batches, escape_strings_quickly
 from sinpluma_async.db.routing import reads_go_to_writer
-from sinpluma_async.db.statements import PreparedStatement, RunStatement, UnpreparedStatementError
+from sinpluma_async.db.statements import PreparedStatement, RunStatement, Step, UnpreparedStatementError
 from sinpluma_async.observability.metrics import DATABASE_CONNECTIONS_IN_USE
 
 DATABASE_TIMEOUT_SECONDS = 5
@@ -138,13 +138,15 @@ class Database:
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
         self._prepared = frozenset(prepared)
         self._driver_lane: DriverLane | None = None
-        self._single_writes: DriverLane | None = None
+        self.one_trip_writer: AsyncEngine | None = None
+        self._one_trip_writes: DriverLane | None = None
         if self.is_mysql:
+            # Writes sent in one round trip: socket saves, and a notebook's touch after a save.
+            self.one_trip_writer = create_engine(url, pool_size=pool_size, autocommit=True)
+            accept_batches(self.one_trip_writer)
+            count_connections_in_use(self.one_trip_writer, "writer")
             self._driver_lane = DriverLane(self.writer, self._prepared)
-            # A small pool: only single-statement writes come here (a notebook's touch after a save).
-            single_writer = create_engine(url, pool_size=max(1, pool_size // 4), autocommit=True)
-            count_connections_in_use(single_writer, "writer")
-            self._single_writes = DriverLane(single_writer, self._prepared)
+            self._one_trip_writes = DriverLane(self.one_trip_writer, self._prepared)
 
     @property
     def dialect(self) -> str:
@@ -186,11 +188,24 @@ class Database:
 
         On MySQL it runs in autocommit, one round trip where a transaction would take two.
         """
-        if self._single_writes is None:
+        if self._one_trip_writes is None:
             async with self.statements_transaction() as run:
                 return await run(statement, params)
         async with bounded():
-            return await self._single_writes.run_alone(statement, params)
+            return await self._one_trip_writes.run_alone(statement, params)
+
+    async def write_together(self, steps: Sequence[Step]) -> list[int]:
+        """Run prepared statements as one transaction: each one's row count.
+
+        On MySQL they are sent at once with the BEGIN and the COMMIT, one round trip, so no
+        statement may depend on what an earlier one read. The transaction commits whole or not at
+        all: the server stops at the first statement that fails.
+        """
+        if self._one_trip_writes is None:
+            async with self.statements_transaction() as run:
+                return [await run(statement, params) for statement, params in steps]
+        async with bounded():
+            return await self._one_trip_writes.run_together(steps)
 
     @asynccontextmanager
     async def _bounded_lane(self, lane: DriverLane) -> AsyncIterator[RunStatement]:
@@ -232,8 +247,8 @@ class Database:
     async def dispose(self) -> None:
         await self.writer.dispose()
         await self.reader.dispose()
-        if self._single_writes is not None:
-            await self._single_writes.dispose()
+        if self._one_trip_writes is not None:
+            await self._one_trip_writes.dispose()
 
 
 class _ConnectionStatements:

@@ -15,6 +15,11 @@ the ack latency down (docs/benchmarks.md, "How the 1,000-editor p99 came down").
   `escape_mysql_string` gives the very same literal in about 11 us, and every connection of a
   MySQL engine escapes with it (`escape_strings_quickly`), on this lane and SQLAlchemy's alike.
 
+- Batches. A socket's save from its last revision is a transaction of two statements whose
+  second never depends on what the first read; `run_together` sends both with their BEGIN and
+  COMMIT as one query, one round trip where there were three (docs/benchmarks.md, "A socket save
+  in one round trip").
+
 What the lane keeps: driver errors are raised as SQLAlchemy's, a dropped connection is
 discarded, and every failure rolls back before the connection returns to the pool. What it
 gives up: these statements do not pass through SQLAlchemy's event hooks.
@@ -28,13 +33,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from pymysql.constants import CLIENT
 from pymysql.constants.SERVER_STATUS import SERVER_STATUS_NO_BACKSLASH_ESCAPES
 from sqlalchemy import Select, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sinpluma_async.db.statements import PreparedStatement, RunStatement, UnpreparedStatementError
+from sinpluma_async.db.statements import PreparedStatement, RunStatement, Step, UnpreparedStatementError
 
 # Each replacement runs only if its character is there: a replace that lengthens counts over the
 # whole text first, about 10 us even when nothing is found.
@@ -74,6 +80,19 @@ def escape_strings_quickly(engine: AsyncEngine) -> None:
             return escape_mysql_string(value)
 
         driver.escape_string = escape_string
+
+
+def accept_batches(engine: AsyncEngine) -> None:
+    """Let the MySQL engine's connections take several statements in one query (`run_together`).
+
+    Only for an engine that runs nothing but prepared statements, whose parameters the driver
+    escapes (the lane's own engine): on any other, an escaping mistake would let a value add
+    statements of its own.
+    """
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def on_connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        params["client_flag"] = params.get("client_flag", 0) | CLIENT.MULTI_STATEMENTS
 
 
 @dataclass(frozen=True)
@@ -116,10 +135,7 @@ class DriverLane:
             try:
                 yield _DriverStatements(self, connection, cursor)
             except BaseException:
-                try:
-                    await self._on_driver(connection, "ROLLBACK", driver.rollback())
-                except (DBAPIError, asyncio.CancelledError):
-                    await connection.invalidate()
+                await self._roll_back(connection, driver)
                 raise
             await self._on_driver(connection, "COMMIT", driver.commit())
 
@@ -127,6 +143,35 @@ class DriverLane:
         """Run a prepared statement that commits by itself, on a lane whose engine is in autocommit."""
         async with self._cursor() as (connection, _driver, cursor):
             return await self.execute(connection, cursor, statement, params)
+
+    async def run_together(self, steps: Sequence[Step]) -> list[int]:
+        """Run prepared statements as one transaction, sent with its BEGIN and COMMIT in one batch
+        (one round trip): each statement's row count. For a lane whose engine is in autocommit
+        and takes batches (`accept_batches`).
+
+        The server stops at the first statement that fails, before the COMMIT, and the transaction
+        is then rolled back: a batch commits whole or not at all.
+        """
+        async with self._cursor() as (connection, driver, cursor):
+            sql = ";".join(["BEGIN", *(self._literal(cursor, *step) for step in steps), "COMMIT"])
+            try:
+                await self._on_driver(connection, sql, cursor.execute(sql))
+                counts = []
+                for _ in steps:
+                    await self._on_driver(connection, sql, cursor.nextset())
+                    counts.append(cursor.rowcount)
+                await self._on_driver(connection, "COMMIT", cursor.nextset())
+            except BaseException:
+                await self._roll_back(connection, driver)
+                raise
+            return counts
+
+    def _literal(self, cursor: Any, statement: PreparedStatement, params: Mapping[str, Any]) -> str:
+        """The statement with its parameters written in, escaped by the connection as `execute` does."""
+        prepared = self._compiled.get(statement)
+        if prepared is None:
+            raise UnpreparedStatementError(statement)
+        return cursor.mogrify(prepared.sql, prepared.arguments(params))  # type: ignore[no-any-return]
 
     @asynccontextmanager
     async def _cursor(self) -> AsyncIterator[tuple[AsyncConnection, Any, Any]]:
@@ -138,6 +183,13 @@ class DriverLane:
                 yield connection, driver, cursor
             finally:
                 await cursor.close()
+
+    async def _roll_back(self, connection: AsyncConnection, driver: Any) -> None:
+        """Roll back after a failure; a connection that cannot (dropped, or cut mid-answer) is discarded."""
+        try:
+            await self._on_driver(connection, "ROLLBACK", driver.rollback())
+        except (DBAPIError, asyncio.CancelledError):
+            await connection.invalidate()
 
     async def dispose(self) -> None:
         await self._engine.dispose()

@@ -15,6 +15,8 @@ from sqlalchemy.sql.dml import UpdateBase
 
 # A write, or a read run for its lock or for its first row.
 PreparedStatement = UpdateBase | Select[Any]
+# A statement and its parameters, in a transaction whose statements are sent together.
+Step = tuple[PreparedStatement, Mapping[str, Any]]
 
 
 class RunStatement(Protocol):

@@ -3,9 +3,11 @@
 Both validate the Slate document once, raise the version by exactly one, refuse a stale
 `base_version` with a VersionConflictError, and announce `page.updated` once committed.
 
-A save without a move is three round trips, as the socket's from its last revision is: the
-notebook's lock shared with the page read as last committed, a write that checks that read,
-and the commit (`_save_in_place`). A move locks the notebook whole (`_save_and_move`).
+A save without a move is three round trips: the notebook's lock shared with the page read as
+last committed, a write that checks that read, and the commit (`_save_in_place`). The socket's
+save from its last revision reads nothing it must check before writing, so its two statements
+go with the commit in one round trip (`_save_from`). A move locks the notebook whole
+(`_save_and_move`).
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ _SAVE_DRAFT_AT_REVISION = _SAVE_DRAFT_AS_SEEN.where(
 # A save from the page as SHARE_NOTEBOOK_OF_PAGE read it, author checked there; the position is
 # checked as it is answered, and creations and deletions move it without a new version.
 _SAVE_DRAFT_IN_PLACE = _SAVE_DRAFT_AS_SEEN.where(PAGES.c.position == bindparam("at_position"))
-# What the saves without a move run in `statements_transaction`: the database prepares them when
-# it is built.
+# What the saves without a move run (`statements_transaction`, `write_together`, `write_alone`):
+# the database prepares them when it is built.
 AUTOSAVE_STATEMENTS = (
     SHARE_NOTEBOOK,
     _SAVE_DRAFT_AT_REVISION,
@@ -192,10 +194,11 @@ async def _save_from(
         "new_content": stored,
         "now": now,
     }
-    async with db.statements_transaction() as run:
-        await run(SHARE_NOTEBOOK, params)  # a notebook that is gone fails the next statement's check
-        if await run(_SAVE_DRAFT_AT_REVISION, params) == 0:
-            raise _RevisionGoneError
+    # The notebook's lock shared, then the write, sent together: a notebook that is gone fails the
+    # write's own check, and a write that matches nothing commits nothing.
+    _, written = await db.write_together([(SHARE_NOTEBOOK, params), (_SAVE_DRAFT_AT_REVISION, params)])
+    if written == 0:
+        raise _RevisionGoneError
     await touch_after_save(db, notebook_id=since.notebook_id, now=now)
     return PageRevision(
         since.page_id, since.notebook_id, since.version + 1, since.title if title is None else title, now

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.drills.conftest import CLIENT_TIMEOUT_SECONDS, Drill, User
+from tests.drills.conftest import CLIENT_TIMEOUT_SECONDS, Drill, User, seconds_until
 from tests.support import slate
 
 SAVES = 60
@@ -42,6 +42,13 @@ async def stored_page(drill: Drill, user: User, page_id: int) -> dict[str, objec
     raise AssertionError(response.text)
 
 
+def new_notebook(drill: Drill, user: User) -> httpx.Response:
+    body = {"title": "Después", "genre_id": 1}
+    return httpx.post(
+        f"{drill.server.url}/notebooks/", headers=user.headers, json=body, timeout=CLIENT_TIMEOUT_SECONDS
+    )
+
+
 @pytest.mark.parametrize("mode", ["reset", "blackhole"])
 async def test_every_acked_save_is_stored_when_the_database_is_cut(drill: Drill, user: User, page_id, mode):
     url = drill.server.url.replace("http://", "ws://") + "/ws/autosave"
@@ -70,6 +77,8 @@ async def test_every_acked_save_is_stored_when_the_database_is_cut(drill: Drill,
     # A reset refuses the saves written meanwhile; a silence shorter than the database's bound
     # (WORK_SECONDS) only delays their acks.
     assert refused if mode == "reset" else not refused
+    # REST writes, on a pool of their own that the socket's saves did not renew, recover too.
+    await asyncio.to_thread(seconds_until, lambda: new_notebook(drill, user), 201)
     print(
         f"\nDRILL socket saves, database {mode}: {len(acked)} acked, {len(refused)} answered 503;"
         f" the last ack (version {stored['version']}) is the stored version"

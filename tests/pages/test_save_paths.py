@@ -6,8 +6,8 @@ base is 412, another author's page 403 or 404, a page moved meanwhile its new po
 from __future__ import annotations
 
 import asyncio
+import json
 
-import aiomysql
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sinpluma_async.pages import write_locks
 from tests.support import (
     WAIT_SECONDS,
+    count_commands_sent,
     create_notebook,
     create_page,
     problem,
@@ -141,19 +142,6 @@ async def test_a_save_waiting_for_a_move_answers_the_position_the_move_gave_it(c
     assert response.status_code == 200 and (saved["position"], saved["version"]) == (1, 2)
 
 
-def count_commands_sent(monkeypatch) -> list[str]:
-    """What the service sends MariaDB from now on, a command (a round trip) per entry."""
-    sent: list[str] = []
-    execute_command = aiomysql.Connection._execute_command
-
-    async def counted(connection, command, sql):
-        sent.append(sql if isinstance(sql, str) else sql.decode(errors="replace")[:60])
-        return await execute_command(connection, command, sql)
-
-    monkeypatch.setattr(aiomysql.Connection, "_execute_command", counted)
-    return sent
-
-
 @pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
 async def test_a_save_of_a_page_takes_three_round_trips_to_the_database(client, writer, page, monkeypatch):
     # The first save moves the notebook's updated_at; with the lag long, the next one does not.
@@ -184,3 +172,25 @@ async def test_a_save_that_moves_its_notebooks_updated_at_takes_one_round_trip_m
     saved = await response.get_json()
     notebook = await client.get(f"/notebooks/{page['notebook_id']}", headers=writer.headers)
     assert (await notebook.get_json())["updated_at"] == saved["updated_at"]
+
+
+@pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
+async def test_a_socket_save_from_its_last_revision_is_one_round_trip(client, writer, page, monkeypatch):
+    monkeypatch.setattr(write_locks, "TOUCH_LAG_S", 3600)
+    page_id = page["page_id"]
+
+    async def save(socket, seq: int, text: str) -> dict:
+        message = {"type": "save", "page_id": page_id, "client_seq": seq, "content": slate(text)}
+        await socket.send(json.dumps(message))
+        return json.loads(await asyncio.wait_for(socket.receive(), WAIT_SECONDS))
+
+    async with client.websocket("/ws/autosave") as socket:
+        await socket.send(json.dumps({"type": "auth", "token": writer.access_token}))
+        assert json.loads(await asyncio.wait_for(socket.receive(), WAIT_SECONDS))["type"] == "ready"
+        assert (await save(socket, 1, "uno"))["version"] == 2
+        sent = count_commands_sent(monkeypatch)
+        assert (await save(socket, 2, "dos"))["version"] == 3
+    assert len(sent) == 1, sent  # the notebook's lock shared, the write and the commit, together
+    assert " ".join(sent[0].split()).startswith("BEGIN;SELECT notebooks.id FROM notebooks"), sent
+    stored = await editor(client, writer, page_id)
+    assert (stored["content"], stored["version"]) == (slate("dos"), 3)
