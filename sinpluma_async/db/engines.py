@@ -23,7 +23,13 @@ from sinpluma_async.db.dialects import is_mysql
 from sinpluma_async.db.lost_connections import treat_resets_as_lost_connections
 from sinpluma_async.db.mysql_fast_lane import DriverLane, accept_batches, escape_strings_quickly
 from sinpluma_async.db.routing import reads_go_to_writer
-from sinpluma_async.db.statements import PreparedStatement, RunStatement, Step, UnpreparedStatementError
+from sinpluma_async.db.statements import (
+    Answer,
+    PreparedStatement,
+    RunStatement,
+    Step,
+    UnpreparedStatementError,
+)
 from sinpluma_async.observability.metrics import DATABASE_CONNECTIONS_IN_USE
 
 DATABASE_TIMEOUT_SECONDS = 5
@@ -194,8 +200,9 @@ class Database:
         async with bounded():
             return await self._one_trip_writes.run_alone(statement, params)
 
-    async def write_together(self, steps: Sequence[Step]) -> list[int]:
-        """Run prepared statements as one transaction: each one's row count.
+    async def write_together(self, steps: Sequence[Step]) -> list[Answer]:
+        """Run prepared statements as one transaction: each one's answer (a write's row count, a
+        read's first row).
 
         On MySQL they are sent at once with the BEGIN and the COMMIT, one round trip, so no
         statement may depend on what an earlier one read. The transaction commits whole or not at
@@ -203,7 +210,7 @@ class Database:
         """
         if self._one_trip_writes is None:
             async with self.statements_transaction() as run:
-                return [await run(statement, params) for statement, params in steps]
+                return [await _answer_of(run, statement, params) for statement, params in steps]
         async with bounded():
             return await self._one_trip_writes.run_together(steps)
 
@@ -249,6 +256,12 @@ class Database:
         await self.reader.dispose()
         if self._one_trip_writes is not None:
             await self._one_trip_writes.dispose()
+
+
+async def _answer_of(run: RunStatement, statement: PreparedStatement, params: Mapping[str, Any]) -> Answer:
+    if isinstance(statement, Select):
+        return Answer(first_row=await run.first_row(statement, params))
+    return Answer(row_count=await run(statement, params))
 
 
 class _ConnectionStatements:

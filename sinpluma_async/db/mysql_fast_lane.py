@@ -40,7 +40,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sinpluma_async.db.statements import PreparedStatement, RunStatement, Step, UnpreparedStatementError
+from sinpluma_async.db.statements import (
+    Answer,
+    PreparedStatement,
+    RunStatement,
+    Step,
+    UnpreparedStatementError,
+)
 
 # Each replacement runs only if its character is there: a replace that lengthens counts over the
 # whole text first, about 10 us even when nothing is found.
@@ -144,10 +150,10 @@ class DriverLane:
         async with self._cursor() as (connection, _driver, cursor):
             return await self.execute(connection, cursor, statement, params)
 
-    async def run_together(self, steps: Sequence[Step]) -> list[int]:
+    async def run_together(self, steps: Sequence[Step]) -> list[Answer]:
         """Run prepared statements as one transaction, sent with its BEGIN and COMMIT in one batch
-        (one round trip): each statement's row count. For a lane whose engine is in autocommit
-        and takes batches (`accept_batches`).
+        (one round trip): each statement's answer. For a lane whose engine is in autocommit and
+        takes batches (`accept_batches`).
 
         The server stops at the first statement that fails, before the COMMIT, and the transaction
         is then rolled back: a batch commits whole or not at all.
@@ -156,15 +162,18 @@ class DriverLane:
             sql = ";".join(["BEGIN", *(self._literal(cursor, *step) for step in steps), "COMMIT"])
             try:
                 await self._on_driver(connection, sql, cursor.execute(sql))
-                counts = []
-                for _ in steps:
+                answers = []
+                for statement, _ in steps:
                     await self._on_driver(connection, sql, cursor.nextset())
-                    counts.append(cursor.rowcount)
+                    if isinstance(statement, Select):
+                        answers.append(Answer(first_row=await cursor.fetchone()))  # buffered
+                    else:
+                        answers.append(Answer(row_count=cursor.rowcount))
                 await self._on_driver(connection, "COMMIT", cursor.nextset())
             except BaseException:
                 await self._roll_back(connection, driver)
                 raise
-            return counts
+            return answers
 
     def _literal(self, cursor: Any, statement: PreparedStatement, params: Mapping[str, Any]) -> str:
         """The statement with its parameters written in, escaped by the connection as `execute` does."""

@@ -8,6 +8,7 @@ that a statement nobody prepared fails the same way on SQLite as on MySQL.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Select
@@ -17,6 +18,14 @@ from sqlalchemy.sql.dml import UpdateBase
 PreparedStatement = UpdateBase | Select[Any]
 # A statement and its parameters, in a transaction whose statements are sent together.
 Step = tuple[PreparedStatement, Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a statement sent with others answered: a write's row count, a read's first row."""
+
+    row_count: int = 0
+    first_row: tuple[Any, ...] | None = None
 
 
 class RunStatement(Protocol):

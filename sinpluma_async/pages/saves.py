@@ -3,11 +3,11 @@
 Both validate the Slate document once, raise the version by exactly one, refuse a stale
 `base_version` with a VersionConflictError, and announce `page.updated` once committed.
 
-A save without a move is three round trips: the notebook's lock shared with the page read as
-last committed, a write that checks that read, and the commit (`_save_in_place`). The socket's
-save from its last revision reads nothing it must check before writing, so its two statements
-go with the commit in one round trip (`_save_from`). A move locks the notebook whole
-(`_save_and_move`).
+A save without a move is one round trip: the notebook's lock shared, a write that checks the
+author (and the base version, if given) as it writes, and a read of the page as saved, sent
+with their BEGIN and COMMIT together (`_save_in_place`); the socket's save from its last revision
+is one too, without the read (`_save_from`). Only a write that matches nothing reads the page
+under its lock to say why. A move locks the notebook whole (`_save_and_move`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, update
+from sqlalchemy import bindparam, exists, func, literal_column, or_, select, update
 
 from sinpluma_async.db.engines import Database
+from sinpluma_async.db.statements import Step
 from sinpluma_async.db.types import utcnow
 from sinpluma_async.errors import VersionConflictError, invalid
 from sinpluma_async.notebooks.models import NOTEBOOKS
@@ -31,7 +32,6 @@ from sinpluma_async.pages.write_locks import (
     SHARE_NOTEBOOK,
     SHARE_NOTEBOOK_OF_PAGE,
     TOUCH_NOTEBOOK_AFTER_SAVE,
-    PageForWriting,
     page_for_saving,
     page_for_writing,
     share_notebook_of_page,
@@ -57,21 +57,35 @@ _DRAFT_VALUES = {
 }
 _SAVE_DRAFT = update(PAGES).where(PAGES.c.id == bindparam("page_id")).values(_DRAFT_VALUES)
 
-# A save from a page as last seen: only if it is still at that revision, in that notebook (and,
-# for a move-free save, at that position). Every page write locks the notebook first (shared, for
-# a save: see write_locks), so these run after SHARE_NOTEBOOK or SHARE_NOTEBOOK_OF_PAGE.
-_SAVE_DRAFT_AS_SEEN = _SAVE_DRAFT.where(
-    PAGES.c.notebook_id == bindparam("of_notebook"), PAGES.c.version == bindparam("revision")
+# Every page write locks the notebook first (shared, for a save: see write_locks), so the saves
+# below run after SHARE_NOTEBOOK or SHARE_NOTEBOOK_OF_PAGE. They check the notebook's author
+# themselves, never in a statement that locks the notebook: InnoDB may then lock the author index
+# before the row, and that order deadlocks.
+# The socket's save from its last revision: only if the page is still at it, in that notebook.
+_SAVE_DRAFT_AT_REVISION = _SAVE_DRAFT.where(
+    PAGES.c.notebook_id == bindparam("of_notebook"),
+    PAGES.c.version == bindparam("revision"),
+    exists().where(NOTEBOOKS.c.id == bindparam("of_notebook"), written_by("viewer_id")),
 )
-# The socket's save from its last revision, whose transaction has not read the notebook's author:
-# the statement checks it. Never in a statement that locks the notebook: InnoDB may then lock the
-# author index before the row, and that order deadlocks.
-_SAVE_DRAFT_AT_REVISION = _SAVE_DRAFT_AS_SEEN.where(
-    exists().where(NOTEBOOKS.c.id == bindparam("of_notebook"), written_by("viewer_id"))
+# A save whose revision is not known: the next one, where the viewer wrote the page's notebook
+# and, when the save names one, the page is still at its base version.
+_SAVE_DRAFT_OF_THE_VIEWER = (
+    update(PAGES)
+    .where(
+        PAGES.c.id == bindparam("page_id"),
+        or_(
+            bindparam("base_version", type_=PAGES.c.version.type).is_(None),
+            PAGES.c.version == bindparam("base_version", type_=PAGES.c.version.type),
+        ),
+        exists().where(NOTEBOOKS.c.id == PAGES.c.notebook_id, written_by("viewer_id")),
+    )
+    .values({**_DRAFT_VALUES, PAGES.c.version: PAGES.c.version + literal_column("1")})
 )
-# A save from the page as SHARE_NOTEBOOK_OF_PAGE read it, author checked there; the position is
-# checked as it is answered, and creations and deletions move it without a new version.
-_SAVE_DRAFT_IN_PLACE = _SAVE_DRAFT_AS_SEEN.where(PAGES.c.position == bindparam("at_position"))
+# The page as this transaction left it: a statement after the notebook's lock reads what is
+# committed now (and its own write), so the position is the one the answer must name.
+_PAGE_AS_SAVED = select(PAGES.c.notebook_id, PAGES.c.version, PAGES.c.title, PAGES.c.position).where(
+    PAGES.c.id == bindparam("page_id")
+)
 # What the saves without a move run (`statements_transaction`, `write_together`, `write_alone`):
 # the database prepares them when it is built.
 AUTOSAVE_STATEMENTS = (
@@ -79,8 +93,9 @@ AUTOSAVE_STATEMENTS = (
     _SAVE_DRAFT_AT_REVISION,
     TOUCH_NOTEBOOK_AFTER_SAVE,
     SHARE_NOTEBOOK_OF_PAGE,
+    _SAVE_DRAFT_OF_THE_VIEWER,
+    _PAGE_AS_SAVED,
     LOCK_PAGE_ALONE,
-    _SAVE_DRAFT_IN_PLACE,
     _SAVE_DRAFT,
 )
 
@@ -197,7 +212,7 @@ async def _save_from(
     # The notebook's lock shared, then the write, sent together: a notebook that is gone fails the
     # write's own check, and a write that matches nothing commits nothing.
     _, written = await db.write_together([(SHARE_NOTEBOOK, params), (_SAVE_DRAFT_AT_REVISION, params)])
-    if written == 0:
+    if written.row_count == 0:
         raise _RevisionGoneError
     await touch_after_save(db, notebook_id=since.notebook_id, now=now)
     return PageRevision(
@@ -216,36 +231,45 @@ async def _save_in_place(
 ) -> tuple[PageRevision, int]:
     """Save title or content: the revision saved and the page's position.
 
-    The page as last committed is read with the notebook's shared lock and written if it is still
-    so, in one statement that checks and writes: three round trips with the commit. Only when
-    that writes nothing, or the read shows a conflict or another author, is the page locked and
-    read again, to refuse or conflict exactly on what it is now.
+    The notebook's lock shared, the write where the viewer wrote the page (at `base_version`, if
+    given), and a read of the page as saved go together, in one round trip. Only when the write
+    matches nothing is the page locked and read, to refuse, conflict or save on what it is now.
     """
     now = utcnow()
-    params = {"page_id": page_id, "new_title": title, "new_content": stored, "now": now}
-    async with db.statements_transaction() as run:
-        notebook = await share_notebook_of_page(run, page_id=page_id)
-        page = notebook.last_committed
-        as_seen = notebook.author_id == viewer_id and base_version in (None, page.version)
-        if not as_seen or await run(_SAVE_DRAFT_IN_PLACE, params | _in_place(page)) == 0:
-            page = await page_for_saving(run, notebook=notebook, page_id=page_id, viewer_id=viewer_id)
-            if base_version is not None and base_version != page.version:
-                raise VersionConflictError(page.version)
-            await run(_SAVE_DRAFT, params | {"new_version": page.version + 1})
-    await touch_after_save(db, notebook_id=page.notebook_id, now=now)
-    revision = PageRevision(
-        page.id, page.notebook_id, page.version + 1, page.title if title is None else title, now
-    )
-    return revision, page.position
-
-
-def _in_place(page: PageForWriting) -> dict[str, int]:
-    return {
-        "of_notebook": page.notebook_id,
-        "revision": page.version,
-        "at_position": page.position,
-        "new_version": page.version + 1,
+    params = {
+        "page_id": page_id,
+        "viewer_id": viewer_id,
+        "base_version": base_version,
+        "new_title": title,
+        "new_content": stored,
+        "now": now,
     }
+    steps: list[Step] = [
+        (SHARE_NOTEBOOK_OF_PAGE, params),
+        (_SAVE_DRAFT_OF_THE_VIEWER, params),
+        (_PAGE_AS_SAVED, params),
+    ]
+    _, written, saved = await db.write_together(steps)
+    if written.row_count == 0 or saved.first_row is None:
+        return await _save_locked(db=db, viewer_id=viewer_id, base_version=base_version, params=params)
+    notebook_id, version, title_now, position = saved.first_row
+    await touch_after_save(db, notebook_id=notebook_id, now=now)
+    return PageRevision(page_id, notebook_id, version, title_now, now), position
+
+
+async def _save_locked(
+    *, db: Database, viewer_id: int, base_version: int | None, params: dict[str, Any]
+) -> tuple[PageRevision, int]:
+    """`_save_in_place` on the page read under its lock: 404, 403 or 412 on what it is now."""
+    async with db.statements_transaction() as run:
+        notebook = await share_notebook_of_page(run, page_id=params["page_id"])
+        page = await page_for_saving(run, notebook=notebook, page_id=params["page_id"], viewer_id=viewer_id)
+        if base_version is not None and base_version != page.version:
+            raise VersionConflictError(page.version)
+        await run(_SAVE_DRAFT, params | {"new_version": page.version + 1})
+    await touch_after_save(db, notebook_id=page.notebook_id, now=params["now"])
+    title = page.title if params["new_title"] is None else params["new_title"]
+    return PageRevision(page.id, page.notebook_id, page.version + 1, title, params["now"]), page.position
 
 
 async def _save_and_move(

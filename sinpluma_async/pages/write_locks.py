@@ -72,17 +72,10 @@ def _of_the_page(column: ColumnElement[Any]) -> ScalarSelect[Any]:
     return select(column).where(PAGES.c.id == bindparam("page_id")).scalar_subquery()
 
 
-# A title or content save shares the notebook's lock, and reads the page as last committed: under
-# READ COMMITTED the subqueries do not lock it, and what they read may be older than the lock.
+# A title or content save shares the notebook's lock (under READ COMMITTED the subquery does not
+# lock the page).
 SHARE_NOTEBOOK_OF_PAGE = (
-    select(
-        NOTEBOOKS.c.id,
-        NOTEBOOKS.c.author_id,
-        NOTEBOOKS.c.status,
-        _of_the_page(PAGES.c.version),
-        _of_the_page(PAGES.c.title),
-        _of_the_page(PAGES.c.position),
-    )
+    select(NOTEBOOKS.c.author_id, NOTEBOOKS.c.status)
     .where(NOTEBOOKS.c.id == _of_the_page(PAGES.c.notebook_id))
     .with_for_update(read=True)
 )
@@ -138,16 +131,14 @@ async def page_for_writing(
 
 @dataclass(frozen=True)
 class SharedNotebook:
-    """A save's notebook, its lock shared, and its page as last committed, read without a lock:
-    a write from `last_committed` must check that the page is still so."""
+    """A save's notebook, its lock shared: who wrote it, and whether it is published."""
 
     author_id: int
     status: str
-    last_committed: PageForWriting
 
 
 async def share_notebook_of_page(run: RunStatement, *, page_id: int) -> SharedNotebook:
-    """Share the lock of the page's notebook and read the page unlocked; 404 if there is no such page.
+    """Share the lock of the page's notebook; 404 if there is no such page.
 
     For a save of title or content: `touch_after_save` moves the notebook's `updated_at` once
     the transaction has committed.
@@ -155,8 +146,8 @@ async def share_notebook_of_page(run: RunStatement, *, page_id: int) -> SharedNo
     row = await run.first_row(SHARE_NOTEBOOK_OF_PAGE, {"page_id": page_id})
     if row is None:
         raise page_not_found()
-    notebook_id, author_id, status, version, title, position = row
-    return SharedNotebook(author_id, status, PageForWriting(page_id, notebook_id, version, title, position))
+    author_id, status = row
+    return SharedNotebook(author_id, status)
 
 
 async def page_for_saving(

@@ -66,7 +66,7 @@ async def _write_in_a_transaction(database: Database, params: dict) -> int:
 
 async def _write_together(database: Database, params: dict) -> int:
     (written,) = await database.write_together([(_WRITE_TEXT, params)])
-    return written
+    return written.row_count
 
 
 @pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
@@ -127,7 +127,7 @@ async def test_statements_written_together_commit_whole_or_not_at_all(client, wr
         with pytest.raises(IntegrityError):
             await database.write_together([lost, failing])
         retitle = (_WRITE_TEXT, text | {"page_id": second, "new_title": "Nuevo"})
-        assert await database.write_together([retitle]) == [1]
+        assert [answer.row_count for answer in await database.write_together([retitle])] == [1]
     finally:
         await database.dispose()
     titles = [(await editor_page(client, writer, page_id))["title"] for page_id in (first, second)]
