@@ -111,10 +111,6 @@ class PageRevision:
     saved_at: datetime
 
 
-class _RevisionGoneError(Exception):
-    """The page moved on from the revision a save started from; its transaction rolls back."""
-
-
 async def save_page(
     *,
     db: Database,
@@ -179,10 +175,8 @@ async def save_draft(
     stored = stored_content(content)
     revision = None
     if since is not None and since.page_id == page_id and base_version in (None, since.version):
-        try:
-            revision = await _save_from(db=db, viewer_id=viewer_id, since=since, title=title, stored=stored)
-        except _RevisionGoneError:
-            revision = None  # the page moved on: the locked save below reads it as it is
+        # None if the page moved on: the save below then reads it as it is.
+        revision = await _save_from(db=db, viewer_id=viewer_id, since=since, title=title, stored=stored)
     if revision is None:
         revision, _ = await _save_in_place(
             db=db, viewer_id=viewer_id, page_id=page_id, title=title, stored=stored, base_version=base_version
@@ -197,7 +191,7 @@ async def _announce(announcer: SaveAnnouncer, saved: PageRevision, *, origin: st
 
 async def _save_from(
     *, db: Database, viewer_id: int, since: PageRevision, title: str | None, stored: str
-) -> PageRevision:
+) -> PageRevision | None:
     now = utcnow()
     params = {
         "of_notebook": since.notebook_id,
@@ -213,7 +207,7 @@ async def _save_from(
     # write's own check, and a write that matches nothing commits nothing.
     _, written = await db.write_together([(SHARE_NOTEBOOK, params), (_SAVE_DRAFT_AT_REVISION, params)])
     if written.row_count == 0:
-        raise _RevisionGoneError
+        return None
     await touch_after_save(db, notebook_id=since.notebook_id, now=now)
     return PageRevision(
         since.page_id, since.notebook_id, since.version + 1, since.title if title is None else title, now
