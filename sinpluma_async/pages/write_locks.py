@@ -6,8 +6,9 @@ saves, moves, creations and deletions in one notebook never deadlock one another
 Creations, moves and deletions change positions: they take the notebook's lock whole, and move
 its `updated_at` in the same statement (under READ COMMITTED its subquery reads the page without
 locking it). A save of a page's title or content changes no position: it takes the notebook's
-lock shared (`share_notebook_of_page`), so saves of different pages of one notebook do not wait for
-one another, while a creation, move or deletion waits for them and they for it. The notebook's
+lock shared (SHARE_NOTEBOOK_OF_PAGE or SHARE_NOTEBOOK, the first statement of its batch in
+`pages.saves`), so saves of different pages of one notebook do not wait for one another, while a
+creation, move or deletion waits for them and they for it. The notebook's
 `updated_at` then moves after the save's commit, in a statement of its own, at most once every
 TOUCH_LAG_S seconds per process (`touch_after_save`): it lags a save by at most that.
 """
