@@ -18,6 +18,7 @@ from sinpluma_async.genres.catalog import GenreCatalog
 from sinpluma_async.idempotency.stores import IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore
 from sinpluma_async.observability.exposition import forget_dead_workers
 from sinpluma_async.pages.announcements import SaveAnnouncer
+from sinpluma_async.pages.reading import PAGE_READS
 from sinpluma_async.pages.saves import AUTOSAVE_STATEMENTS
 from sinpluma_async.ratelimits.limiter import RateLimits, open_rate_limits
 from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus
@@ -67,7 +68,7 @@ class Runtime:
             settings.database_url,
             settings.database_read_url,
             pool_size=settings.database_pool_size,
-            prepared=AUTOSAVE_STATEMENTS,
+            prepared=(*AUTOSAVE_STATEMENTS, *PAGE_READS),
         )
         events, revocations, recent_writes = open_events(
             settings, redis, hub, replicated=database.has_replica

@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, Select, event, text
+from sqlalchemy import Select, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -25,10 +25,12 @@ from sinpluma_async.db.mysql_fast_lane import DriverLane, accept_batches, escape
 from sinpluma_async.db.routing import reads_go_to_writer
 from sinpluma_async.db.statements import (
     Answer,
+    ConnectionStatements,
     PreparedStatement,
     RunStatement,
     Step,
     UnpreparedStatementError,
+    answer_of,
 )
 from sinpluma_async.observability.metrics import DATABASE_CONNECTIONS_IN_USE
 
@@ -123,8 +125,8 @@ def count_connections_in_use(engine: AsyncEngine, name: str) -> None:
 class Database:
     """The writer and reader engines and the transactions services run in.
 
-    `prepared` are the hot write statements `statements_transaction` may run, prepared here,
-    once: on MySQL they are compiled for the driver (see `mysql_fast_lane`).
+    `prepared` are the hot statements `statements_transaction`, `write_together` and `read_row`
+    run, prepared here, once: on MySQL they are compiled for the driver (see `mysql_fast_lane`).
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class Database:
         self._driver_lane: DriverLane | None = None
         self.one_trip_writer: AsyncEngine | None = None
         self._one_trip_writes: DriverLane | None = None
+        self._driver_reads: DriverLane | None = None
         if self.is_mysql:
             # Writes sent in one round trip: socket saves, and a notebook's touch after a save.
             self.one_trip_writer = create_engine(url, pool_size=pool_size, autocommit=True)
@@ -153,6 +156,7 @@ class Database:
             count_connections_in_use(self.one_trip_writer, "writer")
             self._driver_lane = DriverLane(self.writer, self._prepared)
             self._one_trip_writes = DriverLane(self.one_trip_writer, self._prepared)
+            self._driver_reads = DriverLane(self.reader, self._prepared)
 
     @property
     def dialect(self) -> str:
@@ -210,7 +214,7 @@ class Database:
         """
         if self._one_trip_writes is None:
             async with self.statements_transaction() as run:
-                return [await _answer_of(run, statement, params) for statement, params in steps]
+                return [await answer_of(run, statement, params) for statement, params in steps]
         async with bounded():
             return await self._one_trip_writes.run_together(steps)
 
@@ -222,7 +226,7 @@ class Database:
     @asynccontextmanager
     async def _statements_through_sqlalchemy(self) -> AsyncIterator[RunStatement]:
         async with self.connection_transaction() as connection:
-            yield _ConnectionStatements(connection, self._prepared)
+            yield ConnectionStatements(connection, self._prepared)
 
     @asynccontextmanager
     async def snapshot(self, *, latest: bool = False) -> AsyncIterator[AsyncSession]:
@@ -244,6 +248,20 @@ class Database:
         async with bounded(), engine.connect() as connection:
             yield connection
 
+    async def read_row(
+        self, statement: Select[Any], params: Mapping[str, Any], *, latest: bool = False
+    ) -> Any:
+        """The first row of a prepared read, or None, read where `reading` would; its columns by
+        name, converted as SQLAlchemy converts them. On MySQL it comes straight from the driver."""
+        lane = self._one_trip_writes if self._reads_from_writer(latest) else self._driver_reads
+        if lane is None:
+            if statement not in self._prepared:
+                raise UnpreparedStatementError(statement)
+            async with self.reading(latest=latest) as connection:
+                return (await connection.execute(statement, params)).first()
+        async with bounded():
+            return await lane.read_row(statement, params)
+
     def _reads_from_writer(self, latest: bool) -> bool:
         return self.has_replica and (latest or reads_go_to_writer())
 
@@ -256,29 +274,3 @@ class Database:
         await self.reader.dispose()
         if self._one_trip_writes is not None:
             await self._one_trip_writes.dispose()
-
-
-async def _answer_of(run: RunStatement, statement: PreparedStatement, params: Mapping[str, Any]) -> Answer:
-    if isinstance(statement, Select):
-        return Answer(first_row=await run.first_row(statement, params))
-    return Answer(row_count=await run(statement, params))
-
-
-class _ConnectionStatements:
-    """`RunStatement` on a SQLAlchemy connection's transaction: SQLite's, where there is no fast lane."""
-
-    def __init__(self, connection: AsyncConnection, prepared: frozenset[PreparedStatement]) -> None:
-        self._connection = connection
-        self._prepared = prepared
-
-    async def __call__(self, statement: PreparedStatement, params: Mapping[str, Any], /) -> int:
-        return (await self._execute(statement, params)).rowcount
-
-    async def first_row(self, statement: Select[Any], params: Mapping[str, Any], /) -> tuple[Any, ...] | None:
-        row = (await self._execute(statement, params)).first()
-        return None if row is None else tuple(row)
-
-    async def _execute(self, statement: PreparedStatement, params: Mapping[str, Any]) -> CursorResult[Any]:
-        if statement not in self._prepared:
-            raise UnpreparedStatementError(statement)
-        return await self._connection.execute(statement, params)

@@ -1,5 +1,5 @@
-"""The MySQL fast lane: the autosave's statements skip SQLAlchemy's execution, and strings escape
-faster than PyMySQL escapes them. MySQL and MariaDB only; SQLite never comes here.
+"""The MySQL fast lane: the autosave's statements and the page's read skip SQLAlchemy's execution,
+and strings escape faster than PyMySQL escapes them. MySQL and MariaDB only; SQLite never comes here.
 
 Why it exists: an autosave from a socket's last revision is three round trips (share the
 notebook's lock, write the page, commit), and at 1,000 editors the server's CPU per save is what holds
@@ -15,6 +15,8 @@ the ack latency down (docs/benchmarks.md, "How the 1,000-editor p99 came down").
   `escape_mysql_string` gives the very same literal in about 11 us, and every connection of a
   MySQL engine escapes with it (`escape_strings_quickly`), on this lane and SQLAlchemy's alike.
 
+- Reads. A page's read runs on the driver too (`read_row`), its row converted as SQLAlchemy would:
+  SQLAlchemy's execution was about a tenth of a 20 KB read's CPU (docs/benchmarks.md).
 - Batches. A socket's save from its last revision is a transaction of two statements whose
   second never depends on what the first read; `run_together` sends both with their BEGIN and
   COMMIT as one query, one round trip where there were three (docs/benchmarks.md, "A socket save
@@ -28,6 +30,7 @@ gives up: these statements do not pass through SQLAlchemy's event hooks.
 from __future__ import annotations
 
 import asyncio
+from collections import namedtuple
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -103,11 +106,13 @@ def accept_batches(engine: AsyncEngine) -> None:
 
 @dataclass(frozen=True)
 class DriverStatement:
-    """A statement compiled for the driver: its SQL, and its parameters in order, converted."""
+    """A statement compiled for the driver: its SQL, its parameters in order, converted, and for a
+    read, how a row of the driver's becomes one of SQLAlchemy's (`row`)."""
 
     sql: str
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+    row: Callable[[Sequence[Any]], Any]
 
     @classmethod
     def compile(cls, statement: PreparedStatement, dialect: Dialect) -> DriverStatement:
@@ -116,13 +121,29 @@ class DriverStatement:
         processors = tuple(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         )
-        return cls(compiled.string, names, processors)
+        return cls(compiled.string, names, processors, _row_maker(statement, dialect))
 
     def arguments(self, params: Mapping[str, Any]) -> Sequence[Any]:
         return [
             params[name] if process is None else process(params[name])
             for name, process in zip(self.names, self.processors, strict=True)
         ]
+
+
+def _row_maker(statement: PreparedStatement, dialect: Dialect) -> Callable[[Sequence[Any]], Any]:
+    """A read's columns by name, each converted by its type's result processor (aware UTC times,
+    booleans), as SQLAlchemy's rows have them."""
+    if not isinstance(statement, Select):
+        return tuple
+    columns = list(statement.selected_columns)
+    row_type = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
+    converters = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+
+    def row(values: Sequence[Any]) -> Any:
+        pairs = zip(converters, values, strict=True)
+        return row_type(*(value if convert is None else convert(value) for convert, value in pairs))
+
+    return row
 
 
 class DriverLane:
@@ -175,11 +196,28 @@ class DriverLane:
                 raise
             return answers
 
-    def _literal(self, cursor: Any, statement: PreparedStatement, params: Mapping[str, Any]) -> str:
-        """The statement with its parameters written in, escaped by the connection as `execute` does."""
+    async def read_row(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+        """A read's first row (`DriverStatement.row`), or None, on a lane whose engine is in autocommit."""
+        prepared = self._prepared(statement)
+        async with self._cursor() as (connection, _driver, cursor):
+            try:
+                execution = cursor.execute(prepared.sql, prepared.arguments(params))
+                await self._on_driver(connection, prepared.sql, execution)
+            except asyncio.CancelledError:
+                await connection.invalidate()  # its answer may be left half read on the connection
+                raise
+            row = await cursor.fetchone()  # buffered
+        return None if row is None else prepared.row(row)
+
+    def _prepared(self, statement: PreparedStatement) -> DriverStatement:
         prepared = self._compiled.get(statement)
         if prepared is None:
             raise UnpreparedStatementError(statement)
+        return prepared
+
+    def _literal(self, cursor: Any, statement: PreparedStatement, params: Mapping[str, Any]) -> str:
+        """The statement with its parameters written in, escaped by the connection as `execute` does."""
+        prepared = self._prepared(statement)
         return cursor.mogrify(prepared.sql, prepared.arguments(params))  # type: ignore[no-any-return]
 
     @asynccontextmanager
@@ -211,9 +249,7 @@ class DriverLane:
         params: Mapping[str, Any],
     ) -> int:
         """Run a prepared statement on the transaction's cursor: its row count."""
-        prepared = self._compiled.get(statement)
-        if prepared is None:
-            raise UnpreparedStatementError(statement)
+        prepared = self._prepared(statement)
         execution = cursor.execute(prepared.sql, prepared.arguments(params))
         return await self._on_driver(connection, prepared.sql, execution)  # type: ignore[no-any-return]
 

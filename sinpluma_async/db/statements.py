@@ -1,8 +1,9 @@
 """The hot statements a `Database` prepares when it is built, and how a transaction runs them.
 
 `Database(..., prepared=...)` takes the statements once, at start-up (on MySQL it compiles them
-for the driver then); `Database.statements_transaction` runs only those, on either backend, so
-that a statement nobody prepared fails the same way on SQLite as on MySQL.
+for the driver then); `Database.statements_transaction`, `write_together` and `read_row` run only
+those, on either backend, so that a statement nobody prepared fails the same way on SQLite as on
+MySQL.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Select
+from sqlalchemy import CursorResult, Select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import UpdateBase
 
 # A write, or a read run for its lock or for its first row.
@@ -43,10 +45,36 @@ class RunStatement(Protocol):
 
 
 class UnpreparedStatementError(LookupError):
-    """A statement run in `statements_transaction` that its `Database` was not built with."""
+    """A statement run in `statements_transaction` or `read_row` that its `Database` was not built with."""
 
     def __init__(self, statement: PreparedStatement) -> None:
         super().__init__(
-            "statements_transaction runs only the statements its Database was built with"
+            "A Database runs only the hot statements it was built with"
             f" (Database(..., prepared=...)); this one was not among them: {statement}"
         )
+
+
+async def answer_of(run: RunStatement, statement: PreparedStatement, params: Mapping[str, Any]) -> Answer:
+    if isinstance(statement, Select):
+        return Answer(first_row=await run.first_row(statement, params))
+    return Answer(row_count=await run(statement, params))
+
+
+class ConnectionStatements:
+    """`RunStatement` on a SQLAlchemy connection's transaction: SQLite's, where there is no fast lane."""
+
+    def __init__(self, connection: AsyncConnection, prepared: frozenset[PreparedStatement]) -> None:
+        self._connection = connection
+        self._prepared = prepared
+
+    async def __call__(self, statement: PreparedStatement, params: Mapping[str, Any], /) -> int:
+        return (await self._execute(statement, params)).rowcount
+
+    async def first_row(self, statement: Select[Any], params: Mapping[str, Any], /) -> tuple[Any, ...] | None:
+        row = (await self._execute(statement, params)).first()
+        return None if row is None else tuple(row)
+
+    async def _execute(self, statement: PreparedStatement, params: Mapping[str, Any]) -> CursorResult[Any]:
+        if statement not in self._prepared:
+            raise UnpreparedStatementError(statement)
+        return await self._connection.execute(statement, params)

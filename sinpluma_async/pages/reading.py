@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 
 from sinpluma_async.contract import format_timestamp
 from sinpluma_async.db.engines import Database
@@ -39,6 +39,8 @@ _READER_READ = _page_read(PAGES.c.published_title, PAGES.c.published_content, PA
 _EDITOR_READ = _page_read(
     PAGES.c.title, PAGES.c.content, PAGES.c.version, PAGES.c.published_at, PAGES.c.updated_at
 )
+# What the reads run (`Database.read_row`): the database prepares them when it is built.
+PAGE_READS = (_READER_READ, _EDITOR_READ)
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,7 @@ class PageBody:
 async def read_page(*, db: Database, viewer_id: int | None, page_id: int, mode: Mode) -> PageBody:
     """Reader mode: the published copy. Editor mode: the draft, for the author only."""
     statement = _EDITOR_READ if mode == "editor" else _READER_READ
-    async with db.reading() as connection:
-        row = (await connection.execute(statement, {"page_id": page_id})).one_or_none()
+    row = await db.read_row(statement, {"page_id": page_id})
     if row is None or not can_see_page(
         author_id=row.author_id, status=row.status, published=row.published, viewer_id=viewer_id
     ):
@@ -74,7 +75,7 @@ def _timestamp(value: Any) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
-def _editor_json(page_id: int, row: Row[Any]) -> bytes:
+def _editor_json(page_id: int, row: Any) -> bytes:
     return orjson.dumps(
         {
             "page_id": page_id,
@@ -90,7 +91,7 @@ def _editor_json(page_id: int, row: Row[Any]) -> bytes:
     )
 
 
-def _reader_json(page_id: int, row: Row[Any]) -> bytes:
+def _reader_json(page_id: int, row: Any) -> bytes:
     return orjson.dumps(
         {
             "page_id": page_id,
