@@ -1,7 +1,7 @@
 """Editors on the autosave websocket: ack latency under load, and the memory of idle connections.
 
 Run:
-  .venv/bin/python bench/autosave_load.py --editors 1000 [--seconds 30] [--workers 2]
+  .venv/bin/python bench/autosave_load.py --editors 1000 [--seconds 30] [--workers 2] [--profile DIR]
   .venv/bin/python bench/autosave_load.py --editors 5000 --idle [--compression none]
 
 Each editor holds one authenticated socket and, unless --idle, saves a 5-20 KB Slate document of
@@ -32,6 +32,7 @@ from harness import (
     named_processes_cpu,
     running_server,
 )
+from profile_top import sampled
 from seeding import WORDS
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -209,10 +210,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         async def sample() -> None:
             await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
             before = cpu_now()
-            while time.perf_counter() < stop_at:
-                rss_samples.append(server_memory_mib(server.process.pid))
-                await asyncio.sleep(1)
-            cpu.update({name: value - before[name] for name, value in cpu_now().items()})
+            with sampled(server.process.pid, args.seconds, args.profile) as top:
+                while time.perf_counter() < stop_at:
+                    rss_samples.append(server_memory_mib(server.process.pid))
+                    await asyncio.sleep(1)
+                cpu.update({name: value - before[name] for name, value in cpu_now().items()})
+            if top:
+                result["top_frames"] = top
 
         sampler = asyncio.create_task(sample())
         rng = random.Random(11)
@@ -256,6 +260,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--idle", action="store_true", help="connect and authenticate only; report memory")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", type=Path, help="py-spy the workers while measuring; samples go here")
     parser.add_argument(
         "--compression",
         choices=("deflate", "none"),

@@ -28,6 +28,8 @@ PYTHON = sys.executable
 HOST = "127.0.0.1"
 # A Redis of the benchmark's own (BENCH_REDIS_URL) keeps other users' commands out of its figures.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", f"redis://{HOST}:6379/0")
+# The service reaches MariaDB over loopback TCP, or over its Unix socket when this names one.
+MARIADB_SOCKET = os.environ.get("BENCH_MARIADB_SOCKET")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Limits stay on, so that a benchmark pays for counting, but far above what one client sends from one
 # address; ws-save keeps its default, which the autosave clients respect. A benchmark's env may override.
@@ -159,6 +161,8 @@ def running_server(
             mysql_admin(f"CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
             settings["SINPLUMA_DATABASE_URL"] = (
                 f"mysql+aiomysql://root@{HOST}:3306/{database}?charset=utf8mb4"
+                if MARIADB_SOCKET is None
+                else f"mysql+aiomysql://root@localhost/{database}?charset=utf8mb4&unix_socket={MARIADB_SOCKET}"
             )
             settings["SINPLUMA_REDIS_URL"] = REDIS_URL
             settings["SINPLUMA_REDIS_KEY_PREFIX"] = prefix
