@@ -3,7 +3,7 @@
 Run (the machine-wide lock held, as every benchmark here):
   flock /tmp/sinpluma-bench.lock .venv/bin/python bench/side_by_side.py \
       [--rounds 2] [--seconds 15] [--editors 200,500] [--before ../before [--after ../after]]
-      [--profile var/profiles]
+      [--profile var/profiles] [--only read,save]
 
 Each round starts, one after another, the bare route (bench/bare_app.py) and the service on a fresh
 MariaDB database + Redis, both `hypercorn --config hypercorn.toml --workers 2` (uvloop), and runs:
@@ -105,6 +105,8 @@ def run_service(label: str, source: Path, args: argparse.Namespace, report: Call
         assert server.database is not None
         pages = seed_pages(server.url, server.database, READ_PAGES, max(args.editors), CONTENDED_EDITORS)
         for scenario, spec in scenarios(server.url, pages, args):
+            if args.only is not None and scenario not in args.only:
+                continue
             figures = load(spec, server.process.pid, profile_dir(args, label, scenario))
             report(label, scenario, figures)
             if "500" in figures["failure_kinds"]:  # what the server said about them
@@ -135,6 +137,7 @@ def main() -> int:
     parser.add_argument("--before", type=Path, help="a checkout of the code before, served alternately")
     parser.add_argument("--after", type=Path, default=PROJECT_ROOT, help="the code after (this checkout)")
     parser.add_argument("--profile", type=Path, help="py-spy the workers; raw samples go here")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), help="these scenarios alone")
     args = parser.parse_args()
     services = [("after" if args.before else "service", args.after.resolve())]
     if args.before is not None:
