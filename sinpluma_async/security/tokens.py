@@ -14,8 +14,9 @@ from sinpluma_async.errors import unauthorized
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "jti", "sid", "type", "iat", "exp"]
 # Tokens whose signature this process has checked, remembered with their claims: a client sends
-# the same token with every request until it expires, and checking it again costs more than the
-# rest of the token's check (docs/benchmarks.md, "Reads without SQLAlchemy, tokens checked once").
+# the same token with every request until it expires, and checking it again cost as much CPU as
+# the rest of the token's check, its Redis round trip included (docs/benchmarks.md, "Reads
+# without SQLAlchemy, tokens checked once").
 REMEMBERED_TOKENS = 4096
 TokenType = Literal["access", "refresh"]
 
