@@ -198,16 +198,10 @@ class DriverLane:
 
     async def read_row(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
         """A read's first row (`DriverStatement.row`), or None, on a lane whose engine is in autocommit."""
-        prepared = self._prepared(statement)
         async with self._cursor() as (connection, _driver, cursor):
-            try:
-                execution = cursor.execute(prepared.sql, prepared.arguments(params))
-                await self._on_driver(connection, prepared.sql, execution)
-            except asyncio.CancelledError:
-                await connection.invalidate()  # its answer may be left half read on the connection
-                raise
+            await self.execute(connection, cursor, statement, params)
             row = await cursor.fetchone()  # buffered
-        return None if row is None else prepared.row(row)
+        return None if row is None else self._prepared(statement).row(row)
 
     def _prepared(self, statement: PreparedStatement) -> DriverStatement:
         prepared = self._compiled.get(statement)
@@ -222,12 +216,19 @@ class DriverLane:
 
     @asynccontextmanager
     async def _cursor(self) -> AsyncIterator[tuple[AsyncConnection, Any, Any]]:
-        """A pooled connection, its driver connection and a cursor on it, closed at the end."""
+        """A pooled connection, its driver connection and a cursor on it, closed at the end.
+
+        Work cancelled on it (its request gone, or over its time) discards the connection: aiomysql
+        closes one whose answer it stopped reading, and the pool would hand it to the next caller.
+        """
         async with self._engine.connect() as connection:
             driver: Any = (await connection.get_raw_connection()).driver_connection
             cursor = await self._on_driver(connection, "cursor", _cursor_of(driver))
             try:
                 yield connection, driver, cursor
+            except asyncio.CancelledError:
+                await connection.invalidate()
+                raise
             finally:
                 await cursor.close()
 
