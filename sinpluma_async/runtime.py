@@ -63,15 +63,14 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
-        hub = Hub()
         database = Database(
             settings.database_url,
             settings.database_read_url,
             pool_size=settings.database_pool_size,
             prepared=(*AUTOSAVE_STATEMENTS, *PAGE_READS),
         )
-        events, revocations, recent_writes = open_events(
-            settings, redis, hub, replicated=database.has_replica
+        events, hub, revocations, recent_writes = open_events(
+            settings, redis, replicated=database.has_replica
         )
         return cls(
             settings=settings,
@@ -125,10 +124,11 @@ class Runtime:
 
 
 def open_events(
-    settings: Settings, redis: Redis | None, hub: Hub, *, replicated: bool
-) -> tuple[EventBus, RevocationStore, RecentWrites]:
-    """The event bus; a revocation store that closes the sockets of the sessions it ends; and who
-    wrote recently, which the store reads with each token's revocations.
+    settings: Settings, redis: Redis | None, *, replicated: bool
+) -> tuple[EventBus, Hub, RevocationStore, RecentWrites]:
+    """The event bus; the hub of this process's sockets, which listens to it; a revocation store
+    that closes the sockets of the sessions it ends; and who wrote recently, which the store reads
+    with each token's revocations.
 
     With Redis, the store publishes ended sessions on the bus's channel, in the pipeline that writes
     the revocations; without, it hands them to this process's hub. Without a read replica nobody is
@@ -137,11 +137,14 @@ def open_events(
     seconds = settings.read_your_writes_seconds if replicated else 0
     if redis is None:
         memory = MemoryRecentWrites(seconds=seconds)
+        local = LocalEventBus()
+        hub = Hub(local)
         revocations = MemoryRevocationStore(
             on_sessions_ended=hub.end_sessions, wrote_recently=memory.wrote_recently
         )
-        return LocalEventBus(), revocations, memory
+        return local, hub, revocations, memory
     channel = f"{settings.redis_key_prefix}events"
+    bus = RedisEventBus(redis, channel)
     recent_writes = RedisRecentWrites(redis, settings.redis_key_prefix, seconds=seconds)
     shared = RedisRevocationStore(
         redis,
@@ -152,7 +155,7 @@ def open_events(
         # Behind Sentinel a replica may be promoted: a revocation waits until one holds it.
         replicas=1 if is_sentinel_url(settings.redis_url or "") else 0,
     )
-    return RedisEventBus(redis, channel), shared, recent_writes
+    return bus, Hub(bus), shared, recent_writes
 
 
 def open_socket_quota(settings: Settings, redis: Redis | None) -> SocketQuota:

@@ -139,8 +139,8 @@ class EditorConnection:
             elif isinstance(message, SubscribeMessage):
                 await self._subscribe(message.page_id)
             elif isinstance(message, UnsubscribeMessage):
-                self.watched.discard(message.page_id)
                 self.runtime.hub.unwatch(self, message.page_id)
+                self.watched.discard(message.page_id)
             elif isinstance(message, PingMessage):
                 self.push(PongMessage())
             elif isinstance(message, AuthMessage):
@@ -164,14 +164,25 @@ class EditorConnection:
         self.push(self.ready_message())
 
     async def _subscribe(self, page_id: int) -> None:
+        hub = self.runtime.hub
+        # Listening before the version is read: any save committed after that read reaches here.
+        # Nothing is delivered to this socket until the read has shown the page is its user's.
+        await hub.listen(page_id)
         try:
             page = await read_page(
                 db=self.runtime.database, viewer_id=self.user_id, page_id=page_id, mode="editor"
             )
         except APIError as error:
+            hub.stop_listening(page_id)
             raise MessageError(error.status, error.code, error.detail or error.code) from None
-        self.watched.add(page_id)
-        self.runtime.hub.watch(self, page_id)
+        except BaseException:
+            hub.stop_listening(page_id)
+            raise
+        if page_id in self.watched:
+            hub.stop_listening(page_id)  # a second subscribe: the first one's listen stands
+        else:
+            self.watched.add(page_id)
+            hub.watch(self, page_id)
         assert page.version is not None  # editor mode
         self.push(SubscribedMessage(page_id=page_id, version=page.version))
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.realtime.close_codes import CloseCode
+from sinpluma_async.realtime.events import EventBus
 from sinpluma_async.realtime.protocol import (
     Event,
     PageUpdatedEvent,
@@ -38,7 +39,11 @@ class EditorConnection(Protocol):
 
 
 class Hub:
-    def __init__(self) -> None:
+    """Sockets by page and session. A socket watching a page holds one listen of the page's events
+    (`listen`, then `watch`); `unwatch` and `leave` give it back."""
+
+    def __init__(self, events: EventBus) -> None:
+        self._events = events
         self.connections: set[EditorConnection] = set()
         self._watchers: defaultdict[int, set[EditorConnection]] = defaultdict(set)
         self._sessions: defaultdict[str, set[EditorConnection]] = defaultdict(set)
@@ -51,17 +56,28 @@ class Hub:
         self.connections.discard(connection)
         self._discard(self._sessions, connection.session_id, connection)
         for page_id in connection.watched:
-            self._discard(self._watchers, page_id, connection)
+            self.unwatch(connection, page_id)
 
     def change_session(self, connection: EditorConnection, old: str, new: str) -> None:
         self._discard(self._sessions, old, connection)
         self._sessions[new].add(connection)
 
+    async def listen(self, page_id: int) -> None:
+        """Once this returns, saves of the page on any process reach this one (for `watch`)."""
+        await self._events.listen(page_id)
+
+    def stop_listening(self, page_id: int) -> None:
+        """Give back a listen that no `watch` took over."""
+        self._events.unlisten(page_id)
+
     def watch(self, connection: EditorConnection, page_id: int) -> None:
+        """Deliver the page's updates to the socket, which has listened to the page first."""
         self._watchers[page_id].add(connection)
 
     def unwatch(self, connection: EditorConnection, page_id: int) -> None:
-        self._discard(self._watchers, page_id, connection)
+        if connection in self._watchers.get(page_id, ()):
+            self._discard(self._watchers, page_id, connection)
+            self._events.unlisten(page_id)
 
     def deliver(self, event: Event) -> None:
         """Route an event from any process to the sockets here that it concerns."""

@@ -8,17 +8,28 @@ fault clearing, without a restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
-from tests.drills.conftest import CLIENT_TIMEOUT_SECONDS, Drill, User, seconds_until, timed
+from tests.drills.conftest import (
+    CLIENT_TIMEOUT_SECONDS,
+    RECOVERY_SECONDS,
+    Drill,
+    User,
+    seconds_until,
+    timed,
+)
 from tests.support import slate
 
 # redis-py gives up after its socket timeout (1 s), once retried: about 2 s, plus the pool's wait.
 REDIS_FAILURE_SECONDS = 4
+# How long a watcher waits to hear of each save before the next one is sent.
+HEARD_WAIT_SECONDS = 0.25
 
 
 def mine(drill: Drill, user: User) -> httpx.Response:
@@ -72,3 +83,33 @@ async def test_an_open_socket_keeps_saving_while_redis_is_away(drill, user, page
     async with httpx.AsyncClient() as client:
         stored = await client.get(f"{drill.server.url}/pages/{page_id}?mode=editor", headers=user.headers)
     assert stored.json()["content"] == slate("3")
+
+
+async def test_a_socket_watching_a_page_hears_its_saves_again_once_redis_comes_back(drill, user, page_id):
+    url = drill.server.url.replace("http://", "ws://") + "/ws/autosave"
+    async with connect(url) as watcher, connect(url) as editor:
+        for socket in (watcher, editor):
+            await socket.send(json.dumps({"type": "auth", "token": user.token}))
+            assert json.loads(await socket.recv())["type"] == "ready"
+        await watcher.send(json.dumps({"type": "subscribe", "page_id": page_id}))
+        assert json.loads(await watcher.recv())["type"] == "subscribed"
+        await asyncio.to_thread(drill.redis.set, "reset")
+        await asyncio.to_thread(drill.redis.set, "pass")
+        heard_after = await seconds_until_heard(editor, watcher, page_id)
+    assert heard_after < RECOVERY_SECONDS
+
+
+async def seconds_until_heard(editor: ClientConnection, watcher: ClientConnection, page_id: int) -> float:
+    """Save on `editor` until `watcher` hears of a save; fails after RECOVERY_SECONDS."""
+    started = time.monotonic()
+    seq = 0
+    while time.monotonic() - started < RECOVERY_SECONDS:
+        seq += 1
+        save = {"type": "save", "page_id": page_id, "client_seq": seq, "content": slate(str(seq))}
+        await editor.send(json.dumps(save))
+        assert json.loads(await asyncio.wait_for(editor.recv(), CLIENT_TIMEOUT_SECONDS))["type"] == "ack"
+        with contextlib.suppress(TimeoutError):
+            update = json.loads(await asyncio.wait_for(watcher.recv(), HEARD_WAIT_SECONDS))
+            assert update["type"] == "page.updated"
+            return time.monotonic() - started
+    raise AssertionError(f"no save reached the watcher within {RECOVERY_SECONDS} s of the reset")

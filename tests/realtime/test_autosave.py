@@ -10,6 +10,7 @@ from dataclasses import replace
 import jwt
 import pytest
 from quart.testing.connections import WebsocketDisconnectError
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -23,6 +24,7 @@ from tests.support import (
     make_account,
     slate,
     wait_for_a_row_lock_wait,
+    wait_until,
 )
 
 TIMEOUT = 10
@@ -483,6 +485,40 @@ async def test_only_the_owner_may_subscribe(client, writer, reader, page):
         await send(socket, {"type": "subscribe", "page_id": page["page_id"]})
         error = await receive(socket)
     assert error["type"] == "error" and error["status"] == 404
+
+
+@pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
+async def test_redis_carries_a_pages_saves_here_only_while_a_socket_of_its_owner_watches_it(
+    client, writer, reader, page, backend
+):
+    channel = f"{backend.settings.redis_key_prefix}events:page:{page['page_id']}"
+    redis = Redis.from_url(backend.settings.redis_url or "")
+
+    async def subscribers() -> int:
+        [(_, count)] = await redis.pubsub_numsub(channel)
+        return int(count)
+
+    async def unsubscribed() -> bool:
+        return await subscribers() == 0
+
+    try:
+        async with client.websocket("/ws/autosave") as stranger:
+            await authenticated(stranger, reader)
+            await send(stranger, {"type": "subscribe", "page_id": page["page_id"]})
+            assert (await receive(stranger))["status"] == 404
+            await wait_until(unsubscribed)
+        async with client.websocket("/ws/autosave") as first, client.websocket("/ws/autosave") as second:
+            for watcher in (first, second):
+                await authenticated(watcher, writer)
+                await send(watcher, {"type": "subscribe", "page_id": page["page_id"]})
+                assert (await receive(watcher))["type"] == "subscribed"
+                assert await subscribers() == 1  # one subscription for the process, however many watch
+            await send(first, {"type": "unsubscribe", "page_id": page["page_id"]})
+            await client.put(f"/pages/{page['page_id']}", headers=writer.headers, json={"title": "Dos"})
+            assert (await receive(second))["title"] == "Dos"
+        await wait_until(unsubscribed)
+    finally:
+        await redis.aclose()
 
 
 async def test_logout_closes_the_sessions_sockets_with_4401(client, writer):

@@ -9,7 +9,6 @@ import pytest
 
 from sinpluma_async.realtime.events import MAX_QUEUED_EVENTS, RedisEventBus
 from sinpluma_async.runtime import connect_redis
-from tests.support import wait_until
 
 
 async def nothing() -> None:
@@ -41,27 +40,27 @@ async def test_published_events_all_reach_the_listener_in_order(redis_url, count
             delivered.set()
 
     listener = asyncio.create_task(bus.run(deliver, nothing))
-
-    async def subscribed() -> bool:
-        return await redis.pubsub_numsub(bus.channel) != [(bus.channel.encode(), 0)]
-
-    await wait_until(subscribed)
-    for page_id in range(count):
-        await bus.publish({"kind": "page.updated", "page_id": page_id})
+    pages = range(1, 6)
+    for page_id in pages:
+        await bus.listen(page_id)
+    # Across the pages' channels as well: one process hears them in the order they were published.
+    sent = [{"kind": "page.updated", "page_id": pages[n % 5], "version": n} for n in range(count)]
+    for event in sent:
+        await bus.publish(event)  # type: ignore[arg-type]
     await asyncio.wait_for(delivered.wait(), 5)
     await bus.stop()
     await asyncio.wait_for(listener, 3)
     await redis.aclose()
-    assert received == [{"kind": "page.updated", "page_id": page_id} for page_id in range(count)]
+    assert received == sent
 
 
 async def test_events_queued_when_stopping_are_still_published(redis_url):
     redis = connect_redis(redis_url)
     bus = RedisEventBus(redis, "sinpluma:test:events-drain")
     listening = redis.pubsub()
-    await listening.subscribe(bus.channel)
-    for page_id in range(20):
-        await bus.publish({"kind": "page.updated", "page_id": page_id})
+    await listening.subscribe(bus.page_channel(7))
+    for version in range(20):
+        await bus.publish({"kind": "page.updated", "page_id": 7, "version": version})  # type: ignore[typeddict-item]
     await bus.stop()
     heard = []
     while len(heard) < 20 and (message := await listening.get_message(timeout=3)) is not None:
