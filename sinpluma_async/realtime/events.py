@@ -105,6 +105,8 @@ class RedisEventBus:
         # and closing the connection under it ends the wait at once.
         self._stopped = True
         self._pages.abandon()
+        if self._subscriber is not None:
+            self._subscriber.cancel()
         if self._publisher is not None:
             await asyncio.wait({self._publisher}, timeout=PUBLISH_DRAIN_SECONDS)
         if self._pubsub is not None:
@@ -113,7 +115,7 @@ class RedisEventBus:
 
     async def listen(self, page_id: int) -> None:
         confirmation = self._pages.add(page_id)
-        if confirmation is None:
+        if confirmation is None or self._stopped:
             return
         self._send_subscriptions()
         try:
@@ -122,6 +124,9 @@ class RedisEventBus:
             log.warning(
                 "Redis did not confirm page %d's channel in time; its updates follow once it does", page_id
             )
+        except BaseException:
+            self.unlisten(page_id)  # a listen cancelled while it waits counts for nothing
+            raise
 
     def unlisten(self, page_id: int) -> None:
         self._pages.remove(page_id)

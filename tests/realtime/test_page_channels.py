@@ -149,3 +149,21 @@ async def test_after_its_connection_is_reset_the_listener_subscribes_every_page_
             await wait_until(subscribed_again)
             await redis.publish(channels[1], encode(saved(9, 1)))
             await listening.hears(saved(9, 1))
+
+
+async def test_a_listen_cancelled_before_redis_confirmed_it_leaves_no_subscription(redis_url, redis):
+    target = urlsplit(redis_url)
+    with FaultProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        proxied_url = f"redis://{proxy.address}{target.path}"
+        async with process(proxied_url, "sinpluma:test:pages-cancelled") as listening:
+            bus = listening.bus
+            await bus.listen(10)  # connected
+            await asyncio.to_thread(proxy.set, "blackhole")
+            cancelled = asyncio.create_task(bus.listen(11))
+            await asyncio.sleep(0)  # the listen has queued its SUBSCRIBE, and waits for Redis
+            cancelled.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
+            await asyncio.to_thread(proxy.set, "pass")
+            await bus.listen(12)  # confirmed after whatever the cancelled listen sent
+            assert await subscribers(redis, bus.page_channel(11)) == 0
