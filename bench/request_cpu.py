@@ -11,6 +11,10 @@ as many unconditional 20 KB PUTs of them, after 200 of each as warm-up. With no 
 for another, the server's CPU per request is the request's own cost, free of the queueing and
 core-sharing that move the loaded figures of bench/side_by_side.py by 15 % from one minute to the
 next; alternating short rounds spreads the machine's drift over both sides.
+
+A second server process of the same service (same database, same Redis prefix), which no request
+reaches, runs alongside: its CPU per request (`bystander_cpu_ms`) is what each request costs every
+other process of a deployment, such as hearing of a save it has no socket for.
 """
 
 from __future__ import annotations
@@ -25,22 +29,26 @@ from typing import Any
 import httpx
 from harness import named_processes_cpu, process_tree_cpu, running_server
 from seeding import seed_pages
-from servers import PROJECT_ROOT
+from servers import PROJECT_ROOT, LiveServer
 
 READ_PAGES = 20
 WARMUP = 200
 
 
-def timed_requests(client: httpx.Client, server_pid: int, count: int, send: Any) -> dict[str, float]:
+def timed_requests(client: httpx.Client, pids: tuple[int, int], count: int, send: Any) -> dict[str, float]:
+    """Per request: the CPU of the server `pids[0]`, of the bystander `pids[1]`, and of MariaDB."""
     for index in range(WARMUP):
         send(client, index)
-    server_before, mariadb_before = process_tree_cpu(server_pid), named_processes_cpu("mariadbd")
+    server_before, bystander_before = (process_tree_cpu(pid) for pid in pids)
+    mariadb_before = named_processes_cpu("mariadbd")
     started = time.perf_counter()
     for index in range(count):
         send(client, index)
     elapsed = time.perf_counter() - started
+    server_after, bystander_after = (process_tree_cpu(pid) for pid in pids)
     return {
-        "server_cpu_ms": round(1000 * (process_tree_cpu(server_pid) - server_before) / count, 3),
+        "server_cpu_ms": round(1000 * (server_after - server_before) / count, 3),
+        "bystander_cpu_ms": round(1000 * (bystander_after - bystander_before) / count, 3),
         "mariadb_cpu_ms": round(1000 * (named_processes_cpu("mariadbd") - mariadb_before) / count, 3),
         "wall_ms": round(1000 * elapsed / count, 3),
     }
@@ -62,11 +70,14 @@ def measure(source: Path, count: int) -> dict[str, dict[str, float]]:
             response = client.put(path, headers=writer, content=pages.save_body)
             assert response.status_code == 200, response.text
 
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            pid = server.process.pid
+        with (
+            LiveServer(server.env, workers=1, source=source) as bystander,
+            httpx.Client(base_url=server.url, timeout=30) as client,
+        ):
+            pids = (server.process.pid, bystander.process.pid)
             return {
-                "read": timed_requests(client, pid, count, read),
-                "save": timed_requests(client, pid, count, save),
+                "read": timed_requests(client, pids, count, read),
+                "save": timed_requests(client, pids, count, save),
             }
 
 
