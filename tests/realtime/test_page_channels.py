@@ -4,6 +4,7 @@ their listen returns, and again after the listener's connection is lost."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from tests.faults import FaultProxy
 from tests.support import wait_until
 
 HEARD_SECONDS = 5
+RUN = uuid.uuid4().hex[:8]
 
 
 @dataclass
@@ -46,8 +48,9 @@ async def nothing() -> None:
 
 @asynccontextmanager
 async def process(redis_url: str, channel: str) -> AsyncIterator[Process]:
+    """A bus on `channel`, made unique to the run: another suite on the same Redis hears nothing."""
     redis = connect_redis(redis_url)
-    listening = Process(RedisEventBus(redis, channel))
+    listening = Process(RedisEventBus(redis, f"{channel}:{RUN}"))
     listener = asyncio.create_task(listening.bus.run(listening.deliver, nothing))
     try:
         yield listening
@@ -55,6 +58,16 @@ async def process(redis_url: str, channel: str) -> AsyncIterator[Process]:
         await listening.bus.stop()
         await asyncio.wait_for(listener, 3)
         await redis.aclose()
+
+
+@asynccontextmanager
+async def behind_a_proxy(redis_url: str, channel: str) -> AsyncIterator[tuple[FaultProxy, Process]]:
+    """A process whose Redis connections go through a fault proxy, connected and listening."""
+    target = urlsplit(redis_url)
+    with FaultProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        async with process(f"redis://{proxy.address}{target.path}", channel) as listening:
+            await listening.bus.listen(0)  # returns once the listener's connection is up
+            yield proxy, listening
 
 
 def saved(page_id: int, version: int) -> Event:
@@ -90,15 +103,11 @@ async def test_a_process_hears_only_the_pages_it_listens_to(redis_url, redis):
 async def test_a_listen_returns_only_once_redis_holds_the_subscription(redis_url, redis):
     # Every byte between the bus and Redis is late: a listen that returned before Redis confirmed
     # the SUBSCRIBE would let the publish below, which takes the short way, reach nobody.
-    target = urlsplit(redis_url)
-    with FaultProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
-        slow_url = f"redis://{proxy.address}{target.path}"
-        async with process(slow_url, "sinpluma:test:pages-confirmed") as listening:
-            await listening.bus.listen(4)  # connected
-            await asyncio.to_thread(proxy.set, "pass", latency=0.2)
-            await listening.bus.listen(5)
-            await redis.publish(listening.bus.page_channel(5), encode(saved(5, 1)))
-            await listening.hears(saved(5, 1))
+    async with behind_a_proxy(redis_url, "sinpluma:test:pages-confirmed") as (proxy, listening):
+        await asyncio.to_thread(proxy.set, "pass", latency=0.2)
+        await listening.bus.listen(5)
+        await redis.publish(listening.bus.page_channel(5), encode(saved(5, 1)))
+        await listening.hears(saved(5, 1))
 
 
 async def test_the_channel_stays_while_any_listener_does_and_goes_with_the_last(redis_url, redis):
@@ -128,42 +137,35 @@ async def test_listening_again_right_after_the_last_listener_left_hears_the_page
 
 
 async def test_after_its_connection_is_reset_the_listener_subscribes_every_page_again(redis_url, redis):
-    target = urlsplit(redis_url)
-    with FaultProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
-        proxied_url = f"redis://{proxy.address}{target.path}"
-        async with process(proxied_url, "sinpluma:test:pages-reset") as listening:
-            channels = [listening.bus.page_channel(page_id) for page_id in (8, 9)]
-            await listening.bus.listen(8)
-            await listening.bus.listen(9)
-            await asyncio.to_thread(proxy.set, "reset")
+    async with behind_a_proxy(redis_url, "sinpluma:test:pages-reset") as (proxy, listening):
+        channels = [listening.bus.page_channel(page_id) for page_id in (8, 9)]
+        await listening.bus.listen(8)
+        await listening.bus.listen(9)
+        await asyncio.to_thread(proxy.set, "reset")
 
-            async def dropped() -> bool:
-                return [await subscribers(redis, channel) for channel in channels] == [0, 0]
+        async def dropped() -> bool:
+            return [await subscribers(redis, channel) for channel in channels] == [0, 0]
 
-            await wait_until(dropped)
-            await asyncio.to_thread(proxy.set, "pass")
+        await wait_until(dropped)
+        await asyncio.to_thread(proxy.set, "pass")
 
-            async def subscribed_again() -> bool:
-                return [await subscribers(redis, channel) for channel in channels] == [1, 1]
+        async def subscribed_again() -> bool:
+            return [await subscribers(redis, channel) for channel in channels] == [1, 1]
 
-            await wait_until(subscribed_again)
-            await redis.publish(channels[1], encode(saved(9, 1)))
-            await listening.hears(saved(9, 1))
+        await wait_until(subscribed_again)
+        await redis.publish(channels[1], encode(saved(9, 1)))
+        await listening.hears(saved(9, 1))
 
 
 async def test_a_listen_cancelled_before_redis_confirmed_it_leaves_no_subscription(redis_url, redis):
-    target = urlsplit(redis_url)
-    with FaultProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
-        proxied_url = f"redis://{proxy.address}{target.path}"
-        async with process(proxied_url, "sinpluma:test:pages-cancelled") as listening:
-            bus = listening.bus
-            await bus.listen(10)  # connected
-            await asyncio.to_thread(proxy.set, "blackhole")
-            cancelled = asyncio.create_task(bus.listen(11))
-            await asyncio.sleep(0)  # the listen has queued its SUBSCRIBE, and waits for Redis
-            cancelled.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await cancelled
-            await asyncio.to_thread(proxy.set, "pass")
-            await bus.listen(12)  # confirmed after whatever the cancelled listen sent
-            assert await subscribers(redis, bus.page_channel(11)) == 0
+    async with behind_a_proxy(redis_url, "sinpluma:test:pages-cancelled") as (proxy, listening):
+        bus = listening.bus
+        await asyncio.to_thread(proxy.set, "blackhole")
+        cancelled = asyncio.create_task(bus.listen(11))
+        await asyncio.sleep(0)  # the listen has queued its SUBSCRIBE, and waits for Redis
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        await asyncio.to_thread(proxy.set, "pass")
+        await bus.listen(12)  # confirmed after whatever the cancelled listen sent
+        assert await subscribers(redis, bus.page_channel(11)) == 0
