@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -47,11 +47,13 @@ async def nothing() -> None:
 
 
 @asynccontextmanager
-async def process(redis_url: str, channel: str) -> AsyncIterator[Process]:
+async def process(
+    redis_url: str, channel: str, resync: Callable[[], Awaitable[None]] = nothing
+) -> AsyncIterator[Process]:
     """A bus on `channel`, made unique to the run: another suite on the same Redis hears nothing."""
     redis = connect_redis(redis_url)
     listening = Process(RedisEventBus(redis, f"{channel}:{RUN}"))
-    listener = asyncio.create_task(listening.bus.run(listening.deliver, nothing))
+    listener = asyncio.create_task(listening.bus.run(listening.deliver, resync))
     try:
         yield listening
     finally:
@@ -169,3 +171,22 @@ async def test_a_listen_cancelled_before_redis_confirmed_it_leaves_no_subscripti
         await asyncio.to_thread(proxy.set, "pass")
         await bus.listen(12)  # confirmed after whatever the cancelled listen sent
         assert await subscribers(redis, bus.page_channel(11)) == 0
+
+
+async def test_when_the_listeners_connection_is_killed_the_sessions_are_checked_again(redis_url, redis):
+    # Sessions ended while the connection was down must be re-checked once it is back.
+    name = f"sinpluma-test-{RUN}"
+    resynced = asyncio.Event()
+
+    async def resync() -> None:
+        resynced.set()
+
+    async with process(f"{redis_url}?client_name={name}", "sinpluma:test:killed", resync) as listening:
+        await listening.bus.listen(13)
+        [listener_id] = [
+            client["id"] for client in await redis.client_list(_type="pubsub") if client["name"] == name
+        ]
+        await redis.client_kill_filter(_id=listener_id)
+        await asyncio.wait_for(resynced.wait(), HEARD_SECONDS)
+        await listening.bus.publish(saved(13, 1))
+        await listening.hears(saved(13, 1))
