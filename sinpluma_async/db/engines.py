@@ -29,7 +29,6 @@ from sinpluma_async.db.statements import (
     PreparedStatement,
     RunStatement,
     Step,
-    UnpreparedStatementError,
     answer_of,
 )
 from sinpluma_async.observability.metrics import DATABASE_CONNECTIONS_IN_USE
@@ -255,10 +254,8 @@ class Database:
         name, converted as SQLAlchemy converts them. On MySQL it comes straight from the driver."""
         lane = self._one_trip_writes if self._reads_from_writer(latest) else self._driver_reads
         if lane is None:
-            if statement not in self._prepared:
-                raise UnpreparedStatementError(statement)
             async with self.reading(latest=latest) as connection:
-                return (await connection.execute(statement, params)).first()
+                return await ConnectionStatements(connection, self._prepared).row(statement, params)
         async with bounded():
             return await lane.read_row(statement, params)
 

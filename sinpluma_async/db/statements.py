@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import CursorResult, Select
+from sqlalchemy import CursorResult, Row, Select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -71,8 +71,12 @@ class ConnectionStatements:
         return (await self._execute(statement, params)).rowcount
 
     async def first_row(self, statement: Select[Any], params: Mapping[str, Any], /) -> tuple[Any, ...] | None:
-        row = (await self._execute(statement, params)).first()
+        row = await self.row(statement, params)
         return None if row is None else tuple(row)
+
+    async def row(self, statement: Select[Any], params: Mapping[str, Any], /) -> Row[Any] | None:
+        """The first row as SQLAlchemy gives it, columns by name."""
+        return (await self._execute(statement, params)).first()
 
     async def _execute(self, statement: PreparedStatement, params: Mapping[str, Any]) -> CursorResult[Any]:
         if statement not in self._prepared:

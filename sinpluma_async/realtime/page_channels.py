@@ -28,9 +28,6 @@ class PageSubscriptions:
     def channel_of(self, page_id: int) -> str:
         return f"{self._prefix}{page_id}"
 
-    def channels(self) -> list[str]:
-        return [self.channel_of(page_id) for page_id in self._listeners]
-
     def add(self, page_id: int) -> asyncio.Future[None] | None:
         """Count a listener; the confirmation it must wait for, or None when Redis has confirmed."""
         self._listeners[page_id] += 1
@@ -65,7 +62,7 @@ class PageSubscriptions:
         self.commands.clear()
         earlier = self._unconfirmed
         self._unconfirmed = {}
-        channels = self.channels()
+        channels = [self.channel_of(page_id) for page_id in self._listeners]
         for channel in channels:
             confirmation = self._expect_confirmation(channel)
             for waiting in earlier.pop(channel, ()):
