@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from sinpluma_async.db.dialects import is_mysql
+from sinpluma_async.db.group_commit import GroupCommit
 from sinpluma_async.db.lost_connections import treat_resets_as_lost_connections
 from sinpluma_async.db.mysql_fast_lane import DriverLane, accept_batches, escape_strings_quickly
 from sinpluma_async.db.routing import reads_go_to_writer
@@ -148,6 +149,7 @@ class Database:
         self.one_trip_writer: AsyncEngine | None = None
         self._one_trip_writes: DriverLane | None = None
         self._driver_reads: DriverLane | None = None
+        self._group_commit: GroupCommit | None = None
         if self.is_mysql:
             # Writes sent in one round trip: socket saves, and a notebook's touch after a save.
             self.one_trip_writer = create_engine(url, pool_size=pool_size, autocommit=True)
@@ -156,6 +158,7 @@ class Database:
             self._driver_lane = DriverLane(self.writer, self._prepared)
             self._one_trip_writes = DriverLane(self.one_trip_writer, self._prepared)
             self._driver_reads = DriverLane(self.reader, self._prepared)
+            self._group_commit = GroupCommit(self._run_together)
 
     @property
     def dialect(self) -> str:
@@ -209,11 +212,18 @@ class Database:
 
         On MySQL they are sent at once with the BEGIN and the COMMIT, one round trip, so no
         statement may depend on what an earlier one read. The transaction commits whole or not at
-        all: the server stops at the first statement that fails.
+        all: the server stops at the first statement that fails. Transactions that arrive while
+        others are being written are committed together (`group_commit`), each still whole or not
+        at all, each failure its own.
         """
-        if self._one_trip_writes is None:
+        if self._group_commit is None:
             async with self.statements_transaction() as run:
                 return [await answer_of(run, statement, params) for statement, params in steps]
+        async with bounded():
+            return await self._group_commit.run(steps)
+
+    async def _run_together(self, steps: Sequence[Step]) -> list[Answer]:
+        assert self._one_trip_writes is not None
         async with bounded():
             return await self._one_trip_writes.run_together(steps)
 
@@ -269,5 +279,7 @@ class Database:
     async def dispose(self) -> None:
         await self.writer.dispose()
         await self.reader.dispose()
+        if self._group_commit is not None:
+            await self._group_commit.close()
         if self._one_trip_writes is not None:
             await self._one_trip_writes.dispose()

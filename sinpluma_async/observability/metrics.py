@@ -46,6 +46,11 @@ DATABASE_CONNECTIONS_IN_USE = Gauge(
     ["engine"],
     multiprocess_mode="livesum",
 )
+DATABASE_GROUPED_TRANSACTIONS = Histogram(
+    "sinpluma_database_transactions_per_commit",
+    "Transactions sent in one round trip (saves, as a rule) committed together, per commit",
+    buckets=(1, 2, 4, 8, 16, 32),
+)
 PASSWORD_HASHES_QUEUED = Gauge(
     "sinpluma_bcrypt_queue",
     "Password hashes and checks waiting for or running on a bcrypt thread",

@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-# Every series API.md names, and those the service adds (pool, bcrypt queue, event queue drops).
+# Every series API.md names, and those the service adds (pool, commits, bcrypt queue, event queue drops).
 REQUIRED_FAMILIES = {
     "sinpluma_http_requests",
     "sinpluma_http_request_duration_seconds",
@@ -17,6 +17,7 @@ REQUIRED_FAMILIES = {
     "sinpluma_rate_limited",
     "sinpluma_dependency_errors",
     "sinpluma_database_connections_in_use",
+    "sinpluma_database_transactions_per_commit",
     "sinpluma_bcrypt_queue",
     "sinpluma_event_queue_dropped",
 }

@@ -99,6 +99,19 @@ async def test_autosave_acks_and_open_sockets_move_with_saves(client, writer):
     assert timed - value(before, "sinpluma_autosave_ack_seconds_count") == 2
 
 
+@pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
+async def test_a_save_on_mariadb_is_counted_among_the_transactions_committed(client, writer):
+    notebook = await create_notebook(client, writer)
+    page = await create_page(client, writer, notebook["notebook_id"])
+    before = await scrape(client)
+    saved = await client.put(f"/pages/{page['page_id']}", headers=writer.headers, json={"title": "Otra"})
+    assert saved.status_code == 200
+    after = await scrape(client)
+    series = "sinpluma_database_transactions_per_commit"
+    assert value(after, f"{series}_sum") - value(before, f"{series}_sum") == 1
+    assert value(after, f"{series}_count") - value(before, f"{series}_count") == 1
+
+
 async def test_pool_and_bcrypt_gauges_return_to_rest(client, writer):
     families = await scrape(client)
     assert value(families, "sinpluma_bcrypt_queue") == 0
