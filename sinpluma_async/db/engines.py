@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from sinpluma_async.db.dialects import is_mysql
-from sinpluma_async.db.group_commit import GroupCommit
+from sinpluma_async.db.group_commit import GroupCommit, RunTogether
 from sinpluma_async.db.lost_connections import treat_resets_as_lost_connections
 from sinpluma_async.db.mysql_fast_lane import DriverLane, accept_batches, escape_strings_quickly
 from sinpluma_async.db.routing import reads_go_to_writer
@@ -59,6 +59,14 @@ async def bounded(seconds: float = WORK_SECONDS) -> AsyncIterator[None]:
         if deadline.expired():
             raise DatabaseTimeoutError(seconds) from error
         raise
+
+
+def _bounded_runs(run_together: RunTogether) -> RunTogether:
+    async def run_bounded(steps: Sequence[Step]) -> list[Answer]:
+        async with bounded():
+            return await run_together(steps)
+
+    return run_bounded
 
 
 def create_engine(
@@ -158,7 +166,7 @@ class Database:
             self._driver_lane = DriverLane(self.writer, self._prepared)
             self._one_trip_writes = DriverLane(self.one_trip_writer, self._prepared)
             self._driver_reads = DriverLane(self.reader, self._prepared)
-            self._group_commit = GroupCommit(self._run_together)
+            self._group_commit = GroupCommit(_bounded_runs(self._one_trip_writes.run_together))
 
     @property
     def dialect(self) -> str:
@@ -222,11 +230,6 @@ class Database:
         async with bounded():
             return await self._group_commit.run(steps)
 
-    async def _run_together(self, steps: Sequence[Step]) -> list[Answer]:
-        assert self._one_trip_writes is not None
-        async with bounded():
-            return await self._one_trip_writes.run_together(steps)
-
     @asynccontextmanager
     async def _bounded_lane(self, lane: DriverLane) -> AsyncIterator[RunStatement]:
         async with bounded(), lane.transaction() as run:
@@ -277,9 +280,9 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        await self.writer.dispose()
-        await self.reader.dispose()
         if self._group_commit is not None:
             await self._group_commit.close()
+        await self.writer.dispose()
+        await self.reader.dispose()
         if self._one_trip_writes is not None:
             await self._one_trip_writes.dispose()
