@@ -13,6 +13,7 @@ What each caller keeps:
   that a failure is only its own caller's.
 - A group whose connection was lost, or whose time ran out, is not sent again: whether its COMMIT
   was applied is unknown, so each of its callers gets the error, as it would alone.
+- A caller that gives up before its group is sent is never written, nor sent again alone.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ class GroupCommit:
 
     async def _write_each_alone(self, group: list[_Caller]) -> None:
         for index, caller in enumerate(group):
+            if caller.answers.done():  # its caller gave up while the group was written
+                continue
             try:
                 answers = await self._run_together(caller.steps)
             except Exception as error:

@@ -152,6 +152,31 @@ async def test_a_caller_that_gives_up_before_its_group_is_sent_is_never_written(
     assert titles == ["Espera 2", "Página 1", "Página 2"]
 
 
+async def test_a_caller_that_gives_up_while_its_group_is_written_is_not_sent_again_alone(
+    client, writer, settings
+):
+    pages = await _pages(client, writer, 4)
+    refused = [(_TAKE_ID, {"page_id": pages[2], "taken_id": pages[3]})]
+    async with _database(settings) as database:
+        async with database.writer.connect() as locker, locker.begin():
+            await locker.execute(select(PAGES.c.id).where(PAGES.c.id == pages[0]).with_for_update())
+            # One group: the first waits for the lock, the second gives up meanwhile, the third is refused.
+            first, given_up, failing = [
+                asyncio.create_task(database.write_together(steps))
+                for steps in (_retitle(pages[0], "Nueva"), _retitle(pages[1], "Abandonada"), refused)
+            ]
+            async with database.writer.connect() as watcher:
+                await wait_until(_lock_waits(watcher, 1), every=INNODB_TRX_RENEWAL_SECONDS)
+            given_up.cancel()
+        assert [answer.row_count for answer in await first] == [1, 0]
+        with pytest.raises(IntegrityError):
+            await failing
+        with pytest.raises(asyncio.CancelledError):
+            await given_up
+        titles = await _titles(database, pages)
+    assert titles == ["Nueva", "Página 1", "Página 2", "Página 3"]
+
+
 def _lock_waits(watcher, expected: int):
     async def transactions_wait_for_locks() -> bool:
         waiting = await watcher.execute(
