@@ -1,16 +1,18 @@
-"""An editor saving over the socket while the database is cut and restored: every save is
-answered, and every acked save is in the database afterwards."""
+"""Editors saving over the socket while the database is cut and restored: every save is
+answered, and every acked save is in the database afterwards, alone or committed with others."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import AsyncExitStack
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.drills.conftest import CLIENT_TIMEOUT_SECONDS, Drill, User, seconds_until
+from tests.observability.metrics_support import parse_exposition, value
 from tests.support import slate
 
 SAVES = 60
@@ -83,3 +85,64 @@ async def test_every_acked_save_is_stored_when_the_database_is_cut(drill: Drill,
         f"\nDRILL socket saves, database {mode}: {len(acked)} acked, {len(refused)} answered 503;"
         f" the last ack (version {stored['version']}) is the stored version"
     )
+
+
+EDITORS = 8
+
+
+def new_pages(drill: Drill, user: User, count: int) -> list[int]:
+    notebook = new_notebook(drill, user).json()["notebook_id"]
+    return [
+        httpx.post(f"{drill.server.url}/pages/", headers=user.headers, json={"notebook_id": notebook}).json()[
+            "page_id"
+        ]
+        for _ in range(count)
+    ]
+
+
+def transactions_per_commit(drill: Drill) -> tuple[float, float]:
+    """How many commits the server made of saves sent in one round trip, and how many they held."""
+    families = parse_exposition(httpx.get(f"{drill.server.url}/metrics").text)
+    series = "sinpluma_database_transactions_per_commit"
+    return value(families, f"{series}_count"), value(families, f"{series}_sum")
+
+
+@pytest.mark.parametrize("mode", ["reset", "blackhole"])
+async def test_every_acked_save_of_editors_saving_together_is_stored_when_the_database_is_cut(
+    drill: Drill, user: User, mode
+):
+    pages = new_pages(drill, user, EDITORS)
+    commits_before, held_before = transactions_per_commit(drill)
+    url = drill.server.url.replace("http://", "ws://") + "/ws/autosave"
+    async with AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(connect(url)) for _ in pages]
+        for socket in sockets:
+            await socket.send(json.dumps({"type": "auth", "token": user.token}))
+            assert json.loads(await socket.recv())["type"] == "ready"
+        listening = [asyncio.create_task(answers(socket, SAVES)) for socket in sockets]
+        for seq in range(1, SAVES + 1):
+            if seq == CUT_AT:
+                await asyncio.to_thread(drill.database.set, mode)
+            if seq == RESTORE_AT:
+                await asyncio.to_thread(drill.database.set, "pass")
+            # Sent at once, so that the saves of one process meet in its groups.
+            for socket, page_id in zip(sockets, pages, strict=True):
+                content = slate(f"page {page_id}, save {seq}")
+                await socket.send(
+                    json.dumps({"type": "save", "page_id": page_id, "client_seq": seq, "content": content})
+                )
+            await asyncio.sleep(SAVE_EVERY_SECONDS)
+        answered = await asyncio.gather(*listening)
+    commits_after, held_after = transactions_per_commit(drill)
+
+    for page_id, answers_of_page in zip(pages, answered, strict=True):
+        acked = [seq for seq, answer in answers_of_page.items() if answer["type"] == "ack"]
+        refused = [answer for answer in answers_of_page.values() if answer["type"] == "error"]
+        stored = await stored_page(drill, user, page_id)
+        assert sorted(answers_of_page) == list(range(1, SAVES + 1))
+        assert all(answer["status"] == 503 for answer in refused), refused
+        assert answers_of_page[max(acked)]["version"] == stored["version"]
+        assert stored["content"] == slate(f"page {page_id}, save {SAVES}")
+    # Some commits held the saves of more than one editor.
+    assert held_after - held_before > commits_after - commits_before
+    await asyncio.to_thread(seconds_until, lambda: new_notebook(drill, user), 201)
