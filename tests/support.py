@@ -61,16 +61,20 @@ async def wait_until(condition: Callable[[], Awaitable[bool]], *, every: float =
         raise AssertionError(f"{condition.__name__} did not hold within {WAIT_SECONDS} s") from None
 
 
-async def wait_for_a_row_lock_wait(engine: AsyncEngine) -> None:
-    """Return once a transaction on the engine's database waits for a row lock.
+async def wait_for_a_row_lock_wait(engine: AsyncEngine, *, transactions: int = 1) -> None:
+    """Return once `transactions` transactions on the engine's database wait for a row lock.
 
     InnoDB answers from a copy of its transaction list that it renews only when nobody has read it
     for 100 ms: asked more often than that, it would report the first copy for ever.
     """
-    await wait_until(lambda: _waiting_for_a_row_lock(engine), every=INNODB_TRX_RENEWAL_SECONDS)
+
+    async def waiting_for_row_locks() -> bool:
+        return await _row_lock_waits(engine) >= transactions
+
+    await wait_until(waiting_for_row_locks, every=INNODB_TRX_RENEWAL_SECONDS)
 
 
-async def _waiting_for_a_row_lock(engine: AsyncEngine) -> bool:
+async def _row_lock_waits(engine: AsyncEngine) -> int:
     async with engine.connect() as connection:
         waiting = await connection.execute(
             text(
@@ -79,7 +83,8 @@ async def _waiting_for_a_row_lock(engine: AsyncEngine) -> bool:
                 " WHERE trx.trx_state = 'LOCK WAIT' AND process.db = DATABASE()"
             )
         )
-        return bool(waiting.scalar_one())
+        count: int = waiting.scalar_one()
+        return count
 
 
 @contextmanager

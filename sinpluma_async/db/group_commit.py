@@ -111,20 +111,14 @@ class GroupCommit:
             start += len(caller.steps)
 
     async def _write_each_alone(self, group: list[_Caller]) -> None:
-        for index, caller in enumerate(group):
-            if caller.answers.done():  # its caller gave up while the group was written
-                continue
-            try:
-                answers = await self._run_together(caller.steps)
-            except Exception as error:
-                _fail([caller], error)
-                continue
-            except BaseException:
-                for waiting in group[index:]:
-                    waiting.answers.cancel()
-                raise
-            DATABASE_GROUPED_TRANSACTIONS.observe(1)
-            _answer(caller, answers)
+        try:
+            for caller in group:
+                if not caller.answers.done():  # done: its caller gave up while the group was written
+                    await self._write([caller])
+        except BaseException:
+            for caller in group:
+                caller.answers.cancel()  # a no-op for those already answered
+            raise
 
     async def close(self) -> None:
         """Let the groups being written finish."""

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sinpluma_async.db.engines import Database
 from sinpluma_async.observability.metrics import DATABASE_GROUPED_TRANSACTIONS
 from sinpluma_async.pages.models import PAGES
-from tests.support import INNODB_TRX_RENEWAL_SECONDS, create_notebook, create_page, wait_until
+from tests.support import create_notebook, create_page, wait_for_a_row_lock_wait, wait_until
 
 pytestmark = pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
 
@@ -136,12 +136,11 @@ async def test_a_caller_that_gives_up_before_its_group_is_sent_is_never_written(
             await locker.execute(select(PAGES.c.id).where(PAGES.c.id == pages[0]).with_for_update())
             # Both groups a process writes at once wait for the lock; the third caller waits for them.
             blocked = []
-            async with database.writer.connect() as watcher:
-                for n in (1, 2):
-                    blocked.append(
-                        asyncio.create_task(database.write_together(_retitle(pages[0], f"Espera {n}")))
-                    )
-                    await wait_until(_lock_waits(watcher, n), every=INNODB_TRX_RENEWAL_SECONDS)
+            for n in (1, 2):
+                blocked.append(
+                    asyncio.create_task(database.write_together(_retitle(pages[0], f"Espera {n}")))
+                )
+                await wait_for_a_row_lock_wait(database.writer, transactions=n)
             given_up = asyncio.create_task(database.write_together(_retitle(pages[1], "Abandonada")))
             await asyncio.sleep(0)
             given_up.cancel()
@@ -165,8 +164,7 @@ async def test_a_caller_that_gives_up_while_its_group_is_written_is_not_sent_aga
                 asyncio.create_task(database.write_together(steps))
                 for steps in (_retitle(pages[0], "Nueva"), _retitle(pages[1], "Abandonada"), refused)
             ]
-            async with database.writer.connect() as watcher:
-                await wait_until(_lock_waits(watcher, 1), every=INNODB_TRX_RENEWAL_SECONDS)
+            await wait_for_a_row_lock_wait(database.writer)
             given_up.cancel()
         assert [answer.row_count for answer in await first] == [1, 0]
         with pytest.raises(IntegrityError):
@@ -175,13 +173,3 @@ async def test_a_caller_that_gives_up_while_its_group_is_written_is_not_sent_aga
             await given_up
         titles = await _titles(database, pages)
     assert titles == ["Nueva", "Página 1", "Página 2", "Página 3"]
-
-
-def _lock_waits(watcher, expected: int):
-    async def transactions_wait_for_locks() -> bool:
-        waiting = await watcher.execute(
-            text("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")
-        )
-        return waiting.scalar_one() == expected
-
-    return transactions_wait_for_locks
