@@ -129,3 +129,25 @@ async def test_saves_within_the_lag_leave_updated_at_at_the_first_and_a_later_on
     monkeypatch.setattr(write_locks, "TOUCH_LAG_S", 0.0)
     last = await (await put(f"/pages/{second}", headers=writer.headers, json={"title": "C"})).get_json()
     assert await notebook_updated_at(client, writer, notebook_id) == last["updated_at"]
+
+
+@mariadb_only
+async def test_a_touch_that_innodb_refuses_to_end_a_deadlock_is_sent_again(
+    client, writer, two_pages, engine, backend, monkeypatch
+):
+    notebook_id, first, second = two_pages
+    monkeypatch.setattr(write_locks, "TOUCH_LAG_S", 0.0)
+    # A transaction that has written a row and holds the notebook shared, as a group of saves does.
+    held = (f"UPDATE pages SET title = 'held' WHERE id = {first}", *saving(notebook_id, first)[:1])
+    async with holding(engine, *held) as holder:
+        save = asyncio.create_task(
+            client.put(f"/pages/{second}", headers=writer.headers, json={"content": slate("d")})
+        )
+        await wait_for_a_row_lock_wait(engine)  # the save's touch, behind the shared lock
+        # Taking the notebook whole closes the cycle; InnoDB refuses the touch, which wrote nothing.
+        await holder.execute(text(f"UPDATE notebooks SET title = title WHERE id = {notebook_id}"))
+        await wait_for_a_row_lock_wait(engine)  # the touch again, behind this transaction
+        await holder.rollback()
+    response = await save
+    assert response.status_code == 200
+    assert await notebook_updated_at(client, writer, notebook_id) == (await response.get_json())["updated_at"]
