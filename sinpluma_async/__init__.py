@@ -26,6 +26,7 @@ from sinpluma_async.readings.routes import blueprint as readings_blueprint
 from sinpluma_async.realtime.routes import blueprint as realtime_blueprint
 from sinpluma_async.requests import install_request_bodies
 from sinpluma_async.runtime import install_runtime
+from sinpluma_async.schema_adapters_once import build_schema_adapters_once
 from sinpluma_async.search.routes import blueprint as search_blueprint
 from sinpluma_async.users.routes import blueprint as users_blueprint
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     if settings.jwt_secret_generated:
         log.warning("SINPLUMA_JWT_SECRET is unset: tokens are signed with a random per-process secret")
     load_models()
+    build_schema_adapters_once()
     app = Quart(__name__, static_folder=None)
     app.url_map.converters["id"] = IdConverter
     observe_exchanges(app)

@@ -22,6 +22,7 @@ import h11
 import hypercorn.protocol
 import pymysql
 import pytest
+import quart_schema.conversion
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 from hypercorn.events import RawData
@@ -30,7 +31,7 @@ from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.typing import ConnectionState
 from miniopy_async.api import Minio
 from miniopy_async.error import MinioException
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pymysql.constants.SERVER_STATUS import SERVER_STATUS_NO_BACKSLASH_ESCAPES
 from python_multipart.multipart import MultipartParser, MultipartState
 from quart import Quart, Response, request
@@ -236,6 +237,22 @@ def test_model_load_wraps_pydantics_error_in_the_given_exception():
     with pytest.raises(RequestSchemaValidationError) as raised:
         model_load({"count": "many"}, Thing, RequestSchemaValidationError)
     assert isinstance(raised.value.validation_error, ValidationError)
+
+
+async def test_quart_schema_builds_each_validations_adapter_through_its_modules_name(monkeypatch):
+    """Without it, schema_adapters_once.py keeps nothing: every request's query string, body and
+    response get a pydantic adapter built anew (about 5 % of a save's CPU)."""
+    built: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
+
+    def recording(model: Any, *args: Any, **kwargs: Any) -> TypeAdapter[Any]:
+        built.append((model, args, kwargs))
+        return TypeAdapter(model, *args, **kwargs)
+
+    monkeypatch.setattr(quart_schema.conversion, "TypeAdapter", recording)
+    response = await _schema_app(OpenAPIProvider).test_client().post("/things?count=1", json={"count": 2})
+    assert response.status_code == 200
+    assert [model for model, _, _ in built].count(Thing) == 2  # the query string's and the body's
+    assert all(not args and not kwargs for _, args, kwargs in built)  # the model alone: a key
 
 
 # --- Hypercorn and wsproto ----------------------------------------------------------------------
