@@ -101,3 +101,18 @@ def test_production_logs_json_unless_told_otherwise():
     assert Settings.from_env({**production, "SINPLUMA_LOG_FORMAT": "text"}).log_format == "text"
     assert Settings.from_env({}).log_format == "text"
     assert replace(Settings(), log_format="json").log_format == "json"
+
+
+def test_json_lines_carry_what_orjson_alone_cannot_encode():
+    """Keys that are not strings, numbers beyond 64 bits and objects JSON has no type for."""
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque>"
+
+    with captured_log("json") as stream:
+        structlog.get_logger("sinpluma.test").info("odd", counts={7: "seven"}, huge=2**70, thing=Opaque())
+        structlog.get_logger("sinpluma.test").info("plain", thing=Opaque(), word="año")
+    odd, plain = json_lines(stream)
+    assert odd["counts"] == {"7": "seven"} and odd["huge"] == 2**70 and odd["thing"] == "<opaque>"
+    assert plain["thing"] == "<opaque>" and plain["word"] == "año" and plain["logger"] == "sinpluma.test"
