@@ -7,16 +7,18 @@ Run (the machine-wide lock held, as every benchmark here):
 
 Each round starts, one after another, the bare route (bench/bare_app.py) and the service on a fresh
 MariaDB database + Redis, both `hypercorn --config hypercorn.toml --workers 2` (uvloop), and runs:
-`bare` (GET of a fixed 20 KB JSON body, 64 connections); `read` (an authenticated reader's GET
-/pages/<id> of 20 published 20 KB pages, 64 connections); `save` (unconditional 20 KB PUT
-/pages/<id> to 20 pages of one notebook, 64 connections); `editors-N` (N editors, each PUTting
-its own page of its own notebook every 2 s, starts spread); `contended` (50 editors on 50 pages
-of one notebook). `--before` serves a second checkout's package too, alternating it with this
-one (or `--after`) round by round: checkouts at fixed commits keep edits out of a sitting. The
-load comes from bench/load_client.py (aiohttp, its own process); every line reports req/s,
-p50, p99, failures and CPU ms per request of the server, mariadbd, redis-server and the load
-generator. `--profile` also samples the server's workers with py-spy
-during each scenario (its CPU then counts too) and prints their top frames (bench/profile_top.py).
+`bare` (GET of a fixed 20 KB JSON body, 64 connections); `floor` (only if `--only` names it: the
+same bytes after one Redis and one MariaDB round trip, bench/bare_app.py; `floor-save`, a
+save's: the same 20 KB PUT parsed, one Redis and one MariaDB round trip); `read` (an
+authenticated reader's GET /pages/<id> of 20 published 20 KB pages, 64 connections); `save`
+(unconditional 20 KB PUT /pages/<id> to 20 pages of one notebook, 64 connections); `editors-N`
+(N editors, each PUTting its own page of its own notebook every 2 s, starts spread); `contended`
+(50 editors on 50 pages of one notebook). `--before` serves a second checkout's package too,
+alternating it with this one (or `--after`) round by round: checkouts at fixed commits keep edits
+out of a sitting. The load comes from bench/load_client.py (aiohttp, its own process); every line
+reports req/s, p50, p99, failures and CPU ms per request of the server, mariadbd, redis-server and
+the load generator. `--profile` also samples the server's workers with py-spy during each scenario
+(its CPU then counts too) and prints their top frames (bench/profile_top.py).
 """
 
 from __future__ import annotations
@@ -117,11 +119,17 @@ def run_service(label: str, source: Path, args: argparse.Namespace, report: Call
 
 
 def run_bare(args: argparse.Namespace, report: Callable[..., None]) -> None:
+    """`bare` always (every ratio is against it); `floor` and `floor-save` when `--only` names them."""
     body = json.dumps({"page_id": 1, "content": page_document()}).encode()
     with bare_server(body) as server:
         spec = {"url": server.url, "seconds": args.seconds, "warmup": args.warmup, "body": None}
         spec |= {"method": "GET", "paths": ["/bare"], "headers": {}, "connections": CONNECTIONS}
-        report("bare", "bare", load(spec, server.process.pid, profile_dir(args, "bare", "bare")))
+        save = {"method": "PUT", "paths": ["/floor"], "body": json.dumps({"content": page_document()})}
+        save["headers"] = {"Content-Type": "application/json"}
+        for scenario, changes in (("bare", {}), ("floor", {"paths": ["/floor"]}), ("floor-save", save)):
+            if scenario == "bare" or (args.only is not None and scenario in args.only):
+                figures = load(spec | changes, server.process.pid, profile_dir(args, "bare", scenario))
+                report("bare", scenario, figures)
 
 
 def profile_dir(args: argparse.Namespace, label: str, scenario: str) -> Path | None:
