@@ -2,11 +2,11 @@
 
 quart-schema builds a new pydantic `TypeAdapter` for the model each time it validates a request,
 a query string or a response (`quart_schema.conversion.model_load`, and `model_dump` for lists
-and dataclasses). Building one walks the model's schema: about 5 % of a 20 KB save's CPU in the
-server, 1.5 % of a read's (docs/benchmarks.md, "Adapters built once, the log line by orjson").
-An adapter depends only on its model, so the name `TypeAdapter` in that module is given one that
-keeps them, one per model. tests/test_seams.py fails if quart-schema stops looking the name up
-there.
+and dataclasses). Building one walks the model's schema: 5 % of a 20 KB save's samples in the
+server, 1.5 % of a read's (docs/benchmarks.md, "The floor under the targets; adapters built
+once, the log line by orjson"). An adapter depends only on its model, so the name `TypeAdapter`
+in that module is given one that keeps them, one per model. tests/test_seams.py fails if
+quart-schema stops looking the name up there.
 """
 
 from __future__ import annotations

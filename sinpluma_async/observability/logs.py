@@ -28,8 +28,9 @@ SHARED_PROCESSORS: list[Any] = [
 
 def json_text(event: dict[str, Any], **options: Any) -> str:
     """An event as one line of JSON, by orjson: the standard library's encoder was a fifth of
-    an access line's cost (docs/benchmarks.md, "Adapters built once, the log line by orjson").
-    What orjson cannot encode (an integer beyond 64 bits) goes to the standard library's."""
+    an access line's cost (docs/benchmarks.md, "The floor under the targets; adapters built
+    once, the log line by orjson"). What orjson cannot encode (an integer beyond 64 bits) goes
+    to the standard library's."""
     try:
         return orjson.dumps(event, default=options.get("default"), option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
