@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -37,6 +37,8 @@ from sinpluma_async.observability.metrics import DATABASE_CONNECTIONS_IN_USE
 DATABASE_TIMEOUT_SECONDS = 5
 # A transaction or a read, lock waits and the pool's wait included, gives up after this long.
 WORK_SECONDS = 10
+# MySQL's "Deadlock found when trying to get lock; try restarting transaction".
+INNODB_DEADLOCK = 1213
 
 
 class DatabaseTimeoutError(OperationalError):
@@ -206,11 +208,19 @@ class Database:
     async def write_alone(self, statement: PreparedStatement, params: Mapping[str, Any]) -> int:
         """Run one prepared statement as a transaction of its own: its row count.
 
-        On MySQL it runs in autocommit, one round trip where a transaction would take two.
+        On MySQL it runs in autocommit, one round trip where a transaction would take two. A
+        statement alone that InnoDB refuses to end a deadlock has been undone: it is sent once
+        more, and then waits behind the transaction that won.
         """
         if self._one_trip_writes is None:
             async with self.statements_transaction() as run:
                 return await run(statement, params)
+        try:
+            async with bounded():
+                return await self._one_trip_writes.run_alone(statement, params)
+        except DBAPIError as error:
+            if getattr(error.orig, "args", ())[:1] != (INNODB_DEADLOCK,):
+                raise
         async with bounded():
             return await self._one_trip_writes.run_alone(statement, params)
 

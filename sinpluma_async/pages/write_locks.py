@@ -34,8 +34,6 @@ from sinpluma_async.visibility import page_not_found, require_page_author
 
 log = logging.getLogger(__name__)
 TOUCH_LAG_S = 1.0
-# MySQL's "Deadlock found when trying to get lock; try restarting transaction".
-INNODB_DEADLOCK = 1213
 # Notebooks touched within TOUCH_LAG_S are remembered; past this many, older entries are dropped.
 _REMEMBERED_TOUCHES = 10_000
 
@@ -178,7 +176,7 @@ async def touch_after_save(db: Database, *, notebook_id: int, now: datetime) -> 
     if clock - touches.get(notebook_id, float("-inf")) < TOUCH_LAG_S:
         return
     try:
-        await _touch(db, {"of_notebook": notebook_id, "now": now})
+        await db.write_alone(TOUCH_NOTEBOOK_AFTER_SAVE, {"of_notebook": notebook_id, "now": now})
     except DBAPIError as error:
         log.warning("Notebook %s: updated_at not moved after a save: %s", notebook_id, error)
         return
@@ -186,19 +184,3 @@ async def touch_after_save(db: Database, *, notebook_id: int, now: datetime) -> 
         for stale in [key for key, at in touches.items() if clock - at >= TOUCH_LAG_S]:
             del touches[stale]
     touches[notebook_id] = clock
-
-
-async def _touch(db: Database, params: dict[str, Any]) -> None:
-    """The touch, sent again once if InnoDB chose it to end a deadlock.
-
-    A touch that waits for its notebook between two transactions holding it shared (two groups of
-    saves, `db.group_commit`) can close a cycle, and InnoDB refuses the one that has written least:
-    the touch. It has changed nothing then; sent again, it waits behind the one that won, so the
-    notebook's `updated_at` still lags a save by at most TOUCH_LAG_S.
-    """
-    try:
-        await db.write_alone(TOUCH_NOTEBOOK_AFTER_SAVE, params)
-    except DBAPIError as error:
-        if getattr(error.orig, "args", ())[:1] != (INNODB_DEADLOCK,):
-            raise
-        await db.write_alone(TOUCH_NOTEBOOK_AFTER_SAVE, params)
