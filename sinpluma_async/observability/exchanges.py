@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from prometheus_client import Counter, Histogram
 from quart import Quart, Response, g, request, websocket
 
+from sinpluma_async.observability.logs import ACCESS_LOG
 from sinpluma_async.observability.metrics import (
     HTTP_REQUEST_DURATION,
     HTTP_REQUESTS,
@@ -39,7 +41,6 @@ REFUSED_HANDSHAKE = 403
 # An exchange that ended with no response sent: the client went away first (nginx's 499).
 CLIENT_CLOSED_REQUEST = 499
 ROUTE_VARIABLE = re.compile(r"<(?:[^:<>]*:)?([^<>]+)>")
-access_log = structlog.get_logger("sinpluma.access")
 
 
 @dataclass
@@ -112,9 +113,10 @@ def record(exchange: Exchange) -> None:
     """The access line, and for HTTP the request's count and duration."""
     seconds = time.perf_counter() - exchange.started
     if exchange.kind == "http":
-        HTTP_REQUESTS.labels(exchange.method, exchange.route, str(exchange.status)).inc()
-        HTTP_REQUEST_DURATION.labels(exchange.method, exchange.route).observe(seconds)
-    access_log.info(
+        requests, durations = http_series(exchange.method, exchange.route, exchange.status)
+        requests.inc()
+        durations.observe(seconds)
+    ACCESS_LOG.info(
         "request" if exchange.kind == "http" else "websocket",
         method=exchange.method,
         route=exchange.route,
@@ -122,6 +124,19 @@ def record(exchange: Exchange) -> None:
         status=exchange.status,
         duration_ms=round(seconds * 1000, 2),
         user_id=exchange.user_id,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def http_series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The request count and duration series of one method, route template and status.
+
+    prometheus_client finds a series by its labels under a lock at every `labels()` call; routes
+    are templates, so these are few and kept.
+    """
+    return (
+        HTTP_REQUESTS.labels(method, route, str(status)),
+        HTTP_REQUEST_DURATION.labels(method, route),
     )
 
 

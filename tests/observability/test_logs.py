@@ -75,6 +75,20 @@ async def test_text_lines_are_readable_and_carry_the_request_id(settings):
         assert part in line, line
 
 
+async def test_access_lines_follow_the_log_when_it_is_configured_again(settings):
+    """The access line's logger is assembled once per configuration, never kept from the first."""
+    app = create_app(settings)
+    async with app.test_app():
+        with captured_log("json") as first:
+            await app.test_client().get("/healthz", headers={"X-Request-ID": "trace-first"})
+        with captured_log("text") as second:
+            await app.test_client().get("/healthz", headers={"X-Request-ID": "trace-second"})
+    (line,) = json_lines(first)
+    assert line["event"] == "request" and line["request_id"] == "trace-first"
+    (text,) = second.getvalue().splitlines()
+    assert not text.startswith("{") and "request_id=trace-second" in text
+
+
 async def test_an_unexpected_error_is_logged_once_with_its_traceback_and_request_id(settings):
     app = create_app(settings)
 
