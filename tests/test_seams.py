@@ -717,3 +717,29 @@ def test_a_sentinel_managed_connection_leaves_sending_to_its_base_class():
     ResetSafeConnection after SentinelManagedConnection, would not turn a reset under uvloop into a
     ConnectionError: the sentinel-managed class's own send would run instead."""
     assert "send_packed_command" not in vars(SentinelManagedConnection)
+
+
+@pytest.mark.services
+async def test_aiomysql_parses_each_column_description_through_its_modules_name(mariadb_url, monkeypatch):
+    """Without it, db/column_descriptions_once.py keeps nothing: aiomysql must build each column's
+    description by calling the name `FieldDescriptorPacket` of its module with the packet's bytes
+    and the connection's encoding, and keep what it returns."""
+    calls: list[tuple[type, type]] = []
+
+    def recording(data: bytes, encoding: str) -> pymysql.protocol.FieldDescriptorPacket:
+        calls.append((type(data), type(encoding)))
+        return pymysql.protocol.FieldDescriptorPacket(data, encoding)
+
+    engine = create_async_engine(mariadb_url)
+    try:
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            cursor = await driver.cursor()
+            monkeypatch.setattr(aiomysql.connection, "FieldDescriptorPacket", recording)
+            await cursor.execute("SELECT 1 AS uno, 'dos' AS dos")
+            assert await cursor.fetchone() == (1, "dos")
+            assert [column[0] for column in cursor.description] == ["uno", "dos"]
+            await cursor.close()
+    finally:
+        await engine.dispose()
+    assert calls == [(bytes, str), (bytes, str)]
