@@ -7,7 +7,7 @@ The tag is a hash of the very bytes sent, so it changes whenever any field of th
 
 from __future__ import annotations
 
-from hashlib import blake2b
+from hashlib import sha256
 
 from quart import Response, request
 
@@ -16,7 +16,10 @@ PRIVATE = "private, no-cache"
 
 
 def body_etag(body: bytes) -> str:
-    return blake2b(body, digest_size=16).hexdigest()
+    # SHA-256 runs on the CPU's SHA instructions where it has them (x86 since Zen and Ice Lake,
+    # Arm v8): 13 us for a 20 KB page here, against 26 us for BLAKE2b (docs/benchmarks.md,
+    # "The ETag by SHA-256").
+    return sha256(body).hexdigest()[:32]
 
 
 def conditional_json(body: bytes, *, shared: bool) -> Response:
