@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from http import HTTPStatus
@@ -57,6 +58,7 @@ from sqlalchemy.dialects.mysql.aiomysql import AsyncAdapt_aiomysql_connection
 from sqlalchemy.engine import AdaptedConnection, Dialect
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util.concurrency import greenlet_spawn
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing.rules import Rule
 from wsproto.extensions import PerMessageDeflate
@@ -743,3 +745,28 @@ async def test_aiomysql_parses_each_column_description_through_its_modules_name(
     finally:
         await engine.dispose()
     assert calls == [(bytes, str), (bytes, str)]
+
+
+@pytest.mark.services
+async def test_raw_pooled_connections_go_back_to_the_pool_through_greenlet_spawn(mariadb_url, caplog):
+    """Without it, db/pooled_drivers.py's connections never go back: `AsyncEngine.raw_connection`
+    gives the pool's connection with the driver's under it, and closing it returns it to the pool,
+    which must run inside `greenlet_spawn` because an overflow connection is closed by awaiting
+    the driver."""
+    engine = create_async_engine(mariadb_url, pool_size=1, max_overflow=1)
+    pool: Any = engine.sync_engine.pool
+    try:
+        kept, overflow = await engine.raw_connection(), await engine.raw_connection()
+        assert isinstance(kept.driver_connection, aiomysql.Connection)
+        assert pool.checkedout() == 2
+        await greenlet_spawn(kept.close)
+        await greenlet_spawn(overflow.close)
+        assert pool.checkedout() == 0 and not overflow.is_valid
+        again, overflow = await engine.raw_connection(), await engine.raw_connection()
+        with caplog.at_level(logging.ERROR, logger="sqlalchemy.pool"):
+            overflow.close()  # outside a greenlet: the driver's close cannot be awaited
+        failures = [record.exc_info[1] for record in caplog.records if record.exc_info]
+        assert any(isinstance(failure, exc.MissingGreenlet) for failure in failures)
+        await greenlet_spawn(again.close)
+    finally:
+        await engine.dispose()

@@ -41,8 +41,9 @@ from pymysql.constants.SERVER_STATUS import SERVER_STATUS_NO_BACKSLASH_ESCAPES
 from sqlalchemy import Select, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sinpluma_async.db.pooled_drivers import PooledDriver, pooled_driver
 from sinpluma_async.db.statements import (
     Answer,
     PreparedStatement,
@@ -215,14 +216,14 @@ class DriverLane:
         return cursor.mogrify(prepared.sql, prepared.arguments(params))  # type: ignore[no-any-return]
 
     @asynccontextmanager
-    async def _cursor(self) -> AsyncIterator[tuple[AsyncConnection, Any, Any]]:
+    async def _cursor(self) -> AsyncIterator[tuple[PooledDriver, Any, Any]]:
         """A pooled connection, its driver connection and a cursor on it, closed at the end.
 
         Work cancelled on it (its request gone, or over its time) discards the connection: aiomysql
         closes one whose answer it stopped reading, and the pool would hand it to the next caller.
         """
-        async with self._engine.connect() as connection:
-            driver: Any = (await connection.get_raw_connection()).driver_connection
+        async with pooled_driver(self._engine) as connection:
+            driver = connection.driver
             cursor = await self._on_driver(connection, "cursor", _cursor_of(driver))
             try:
                 yield connection, driver, cursor
@@ -232,7 +233,7 @@ class DriverLane:
             finally:
                 await cursor.close()
 
-    async def _roll_back(self, connection: AsyncConnection, driver: Any) -> None:
+    async def _roll_back(self, connection: PooledDriver, driver: Any) -> None:
         """Roll back after a failure; a connection that cannot (dropped, or cut mid-answer) is discarded."""
         try:
             await self._on_driver(connection, "ROLLBACK", driver.rollback())
@@ -244,7 +245,7 @@ class DriverLane:
 
     async def execute(
         self,
-        connection: AsyncConnection,
+        connection: PooledDriver,
         cursor: Any,
         statement: PreparedStatement,
         params: Mapping[str, Any],
@@ -254,15 +255,14 @@ class DriverLane:
         execution = cursor.execute(prepared.sql, prepared.arguments(params))
         return await self._on_driver(connection, prepared.sql, execution)  # type: ignore[no-any-return]
 
-    async def _on_driver(self, connection: AsyncConnection, sql: str, call: Awaitable[Any]) -> Any:
+    async def _on_driver(self, connection: PooledDriver, sql: str, call: Awaitable[Any]) -> Any:
         """Await a driver call, raising its errors as SQLAlchemy would (and dropping a dead connection)."""
         dialect = self._engine.dialect
         try:
             return await call
         except dialect.loaded_dbapi.Error as error:
             # A query cancelled earlier (its request gone) leaves the connection closed in the pool.
-            driver: Any = (await connection.get_raw_connection()).driver_connection
-            disconnected = dialect.is_disconnect(error, None, None) or bool(driver.closed)
+            disconnected = dialect.is_disconnect(error, None, None) or bool(connection.driver.closed)
             if disconnected:
                 await connection.invalidate()
             raise DBAPIError.instance(
@@ -278,7 +278,7 @@ class DriverLane:
 class _DriverStatements:
     """`RunStatement` on one driver transaction of a `DriverLane`."""
 
-    def __init__(self, lane: DriverLane, connection: AsyncConnection, cursor: Any) -> None:
+    def __init__(self, lane: DriverLane, connection: PooledDriver, cursor: Any) -> None:
         self._lane = lane
         self._connection = connection
         self._cursor = cursor
