@@ -1,11 +1,11 @@
 """aiomysql with each result's column descriptions parsed once, not at every query.
 
 MySQL's text protocol sends a description of every column before each result's rows, and aiomysql
-parses each one into a PyMySQL `FieldDescriptorPacket` (`MySQLResult._get_descriptions`): 29 us
-for a reader's page of eight columns, about a fiftieth of a read's CPU, for bytes that are the
-same at every read of one statement. A description depends only on its bytes and the connection's
+parses each one into a PyMySQL `FieldDescriptorPacket` (`MySQLResult._get_descriptions`): 27-29
+us for a reader's page of eight columns, 1-2 % of a read's CPU, for bytes that are the same at
+every read of one statement. A description depends only on its bytes and the connection's
 encoding, and nothing changes it once parsed, so the name `FieldDescriptorPacket` in aiomysql's
-module is given one that keeps them (3.6 us for the same eight; docs/benchmarks.md, "Column
+module is given one that keeps them (3.8 us for the same eight; docs/benchmarks.md, "Column
 descriptions parsed once"). tests/test_seams.py fails if aiomysql stops parsing them through that
 name with the packet's bytes and the encoding.
 """
