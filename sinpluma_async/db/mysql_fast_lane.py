@@ -24,7 +24,8 @@ the ack latency down (docs/benchmarks.md, "How the 1,000-editor p99 came down").
 
 What the lane keeps: driver errors are raised as SQLAlchemy's, a dropped connection is
 discarded, and every failure rolls back before the connection returns to the pool. What it
-gives up: these statements do not pass through SQLAlchemy's event hooks.
+gives up: these statements do not pass through SQLAlchemy's event hooks, and its connections
+come from the pool without a `Connection` around them (db/pooled_drivers.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The lane runs its own SQL on aiomysql's connection and needs nothing of SQLAlchemy's
 `AsyncConnection` but the pooled connection under it. Checking one out through `AsyncConnection`
 built a `Connection` and switched greenlets three times (to connect, to reach the driver, to close):
-120-135 us of CPU to check out, open a cursor and give back, against 49-66 us for the pooled
+about 120 us of CPU to check out, open a cursor and give back, against 60-66 us for the pooled
 connection alone, checked out and given back with one switch each (docs/benchmarks.md, "The fast
 lane's connections straight from the pool"). The pool, its events (the in-use gauge, the
 connect-time settings) and its limits are the same.

@@ -83,9 +83,9 @@ class LineLoggerFactory:
 class AccessLog:
     """The access line's logger, assembled once per configuration of the log.
 
-    structlog's `get_logger` gives a lazy logger that assembles itself again at every call
-    (about 16 us); caching it for good would keep the first configuration, and the log is
-    configured again (a test capturing it, say).
+    structlog's `get_logger` gives a lazy logger that assembles itself again at every call;
+    caching it for good would keep the first configuration, and the log is configured again (a
+    test capturing it, say).
     """
 
     name = "sinpluma.access"
