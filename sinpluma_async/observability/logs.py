@@ -7,7 +7,7 @@ serving, the request id.
 
 structlog's events (the access line above all, one per request) are rendered by structlog and
 written to the stream directly, never through the standard library's logging: through its record,
-handler and formatter an access line took 51-54 us in a loop and 130-272 us where a request
+handler and formatter an access line took 51-54 us in a loop and 129-272 us where a request
 writes it, against 10 us and 49-115 us now (docs/benchmarks.md, "The access line without the
 standard library's logging").
 """
