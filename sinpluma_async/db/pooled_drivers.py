@@ -30,8 +30,10 @@ class PooledDriver:
         self.driver: Any = pooled.driver_connection
 
     async def invalidate(self) -> None:
-        """Close the connection and let the pool open a new one in its place."""
-        await greenlet_spawn(self._pooled.invalidate)
+        """Close the connection and let the pool open a new one in its place; once is enough (a
+        failed statement and its failed rollback both ask)."""
+        if self._pooled.is_valid:
+            await greenlet_spawn(self._pooled.invalidate)
 
 
 @asynccontextmanager

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import bindparam, make_url, select
 from sqlalchemy.exc import DBAPIError, OperationalError, SAWarning
 
-from sinpluma_async.db.engines import Database
+from sinpluma_async.db.engines import Database, create_engine
+from sinpluma_async.db.pooled_drivers import pooled_driver
 from sinpluma_async.pages.models import PAGES
 from tests.live import free_port
 
@@ -49,3 +50,20 @@ async def test_a_database_that_cannot_be_reached_fails_as_through_sqlalchemys_co
         assert database.reader.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await database.dispose()
+
+
+async def test_a_connection_discarded_twice_is_discarded_once_and_quietly(mariadb_url):
+    """A failed statement and then its failed rollback both discard the connection."""
+    engine = create_engine(mariadb_url, pool_size=1, autocommit=True)
+    try:
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            async with pooled_driver(engine) as connection:
+                await connection.invalidate()
+                await connection.invalidate()
+                assert connection.driver.closed
+        assert not [warning for warning in warned if issubclass(warning.category, SAWarning)]
+        async with pooled_driver(engine) as replacement:
+            assert not replacement.driver.closed
+    finally:
+        await engine.dispose()
