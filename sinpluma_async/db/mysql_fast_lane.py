@@ -160,17 +160,17 @@ class DriverLane:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[RunStatement]:
         """A write transaction on a pooled connection's driver, committed on success."""
-        async with self._cursor() as (connection, driver, cursor):
+        async with self._cursor() as (connection, cursor):
             try:
                 yield _DriverStatements(self, connection, cursor)
             except BaseException:
-                await self._roll_back(connection, driver)
+                await self._roll_back(connection)
                 raise
-            await self._on_driver(connection, "COMMIT", driver.commit())
+            await self._on_driver(connection, "COMMIT", connection.driver.commit())
 
     async def run_alone(self, statement: PreparedStatement, params: Mapping[str, Any]) -> int:
         """Run a prepared statement that commits by itself, on a lane whose engine is in autocommit."""
-        async with self._cursor() as (connection, _driver, cursor):
+        async with self._cursor() as (connection, cursor):
             return await self.execute(connection, cursor, statement, params)
 
     async def run_together(self, steps: Sequence[Step]) -> list[Answer]:
@@ -181,7 +181,7 @@ class DriverLane:
         The server stops at the first statement that fails, before the COMMIT, and the transaction
         is then rolled back: a batch commits whole or not at all.
         """
-        async with self._cursor() as (connection, driver, cursor):
+        async with self._cursor() as (connection, cursor):
             sql = ";".join(["BEGIN", *(self._literal(cursor, *step) for step in steps), "COMMIT"])
             try:
                 await self._on_driver(connection, sql, cursor.execute(sql))
@@ -194,13 +194,13 @@ class DriverLane:
                         answers.append(Answer(row_count=cursor.rowcount))
                 await self._on_driver(connection, "COMMIT", cursor.nextset())
             except BaseException:
-                await self._roll_back(connection, driver)
+                await self._roll_back(connection)
                 raise
             return answers
 
     async def read_row(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
         """A read's first row (`DriverStatement.row`), or None, on a lane whose engine is in autocommit."""
-        async with self._cursor() as (connection, _driver, cursor):
+        async with self._cursor() as (connection, cursor):
             await self.execute(connection, cursor, statement, params)
             row = await cursor.fetchone()  # buffered
         return None if row is None else self._prepared(statement).row(row)
@@ -217,27 +217,26 @@ class DriverLane:
         return cursor.mogrify(prepared.sql, prepared.arguments(params))  # type: ignore[no-any-return]
 
     @asynccontextmanager
-    async def _cursor(self) -> AsyncIterator[tuple[PooledDriver, Any, Any]]:
-        """A pooled connection, its driver connection and a cursor on it, closed at the end.
+    async def _cursor(self) -> AsyncIterator[tuple[PooledDriver, Any]]:
+        """A pooled connection and a cursor on its driver's connection, closed at the end.
 
         Work cancelled on it (its request gone, or over its time) discards the connection: aiomysql
         closes one whose answer it stopped reading, and the pool would hand it to the next caller.
         """
         async with pooled_driver(self._engine) as connection:
-            driver = connection.driver
-            cursor = await self._on_driver(connection, "cursor", _cursor_of(driver))
+            cursor = await self._on_driver(connection, "cursor", _cursor_of(connection.driver))
             try:
-                yield connection, driver, cursor
+                yield connection, cursor
             except asyncio.CancelledError:
                 await connection.invalidate()
                 raise
             finally:
                 await cursor.close()
 
-    async def _roll_back(self, connection: PooledDriver, driver: Any) -> None:
+    async def _roll_back(self, connection: PooledDriver) -> None:
         """Roll back after a failure; a connection that cannot (dropped, or cut mid-answer) is discarded."""
         try:
-            await self._on_driver(connection, "ROLLBACK", driver.rollback())
+            await self._on_driver(connection, "ROLLBACK", connection.driver.rollback())
         except (DBAPIError, asyncio.CancelledError):
             await connection.invalidate()
 
