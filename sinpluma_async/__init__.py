@@ -10,7 +10,6 @@ from quart_schema import Info, QuartSchema
 
 from sinpluma_async.auth.routes import blueprint as auth_blueprint
 from sinpluma_async.config import Settings
-from sinpluma_async.db.column_descriptions_once import parse_column_descriptions_once
 from sinpluma_async.errors import register_error_handlers
 from sinpluma_async.freshness.http import install_read_your_writes
 from sinpluma_async.genres.routes import blueprint as genres_blueprint
@@ -95,7 +94,6 @@ def create_app(settings: Settings | None = None) -> Quart:
         log.warning("SINPLUMA_JWT_SECRET is unset: tokens are signed with a random per-process secret")
     load_models()
     build_schema_adapters_once()
-    parse_column_descriptions_once()
     app = Quart(__name__, static_folder=None)
     app.url_map.converters["id"] = IdConverter
     observe_exchanges(app)

@@ -28,5 +28,6 @@ def kept_description(data: bytes, encoding: str) -> FieldDescriptorPacket:
 
 
 def parse_column_descriptions_once() -> None:
-    """From now on aiomysql's results take their column descriptions from `kept_description`."""
+    """From now on aiomysql's results take their column descriptions from `kept_description`
+    (every MySQL engine installs it, `create_engine`)."""
     aiomysql.connection.FieldDescriptorPacket = kept_description

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from sinpluma_async.db.column_descriptions_once import parse_column_descriptions_once
 from sinpluma_async.db.dialects import is_mysql
 from sinpluma_async.db.group_commit import GroupCommit, RunTogether
 from sinpluma_async.db.lost_connections import treat_resets_as_lost_connections
@@ -37,8 +38,7 @@ from sinpluma_async.observability.metrics import DATABASE_CONNECTIONS_IN_USE
 DATABASE_TIMEOUT_SECONDS = 5
 # A transaction or a read, lock waits and the pool's wait included, gives up after this long.
 WORK_SECONDS = 10
-# MySQL's "Deadlock found when trying to get lock; try restarting transaction".
-INNODB_DEADLOCK = 1213
+INNODB_DEADLOCK = 1213  # MySQL's "Deadlock found when trying to get lock; try restarting transaction"
 
 
 class DatabaseTimeoutError(OperationalError):
@@ -104,6 +104,7 @@ def create_engine(
     )
     escape_strings_quickly(engine)
     treat_resets_as_lost_connections()
+    parse_column_descriptions_once()
     return engine
 
 
