@@ -34,6 +34,11 @@ AUTOSAVE_ACK_SECONDS = Histogram(
     "Time from a save message's arrival to its ack",
     buckets=LATENCY_BUCKETS,
 )
+READER_COPIES = Counter(
+    "sinpluma_reader_copies",
+    "Reader-mode page reads by what this process held: a copy served, outdated, or missing",
+    ["result"],
+)
 RATE_LIMITED = Counter("sinpluma_rate_limited", "Calls refused with 429, by policy", ["policy"])
 DEPENDENCY_ERRORS = Counter(
     "sinpluma_dependency_errors",

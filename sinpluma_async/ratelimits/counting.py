@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from sinpluma_async.ratelimits.policies import Policy
@@ -46,7 +46,7 @@ class Count:
 @dataclass(frozen=True, slots=True)
 class Tally:
     """The counts of one call, and what the token checked with them read: whether it was revoked,
-    and whether its user wrote recently.
+    and whether its user wrote recently; and the generations asked for, by key.
 
     `stamp` is the time the calls were counted at, in the clock of the store that counted them
     (`shared`: Redis), which is what a refund removes.
@@ -57,6 +57,7 @@ class Tally:
     shared: bool
     revoked: bool = False
     wrote_recently: bool = False
+    generations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def admitted(self) -> bool:
@@ -81,10 +82,14 @@ class Tally:
 
 
 class Counters(Protocol):
-    async def count(self, hits: Sequence[Hit], *, token: Claims | None = None) -> Tally:
+    async def count(
+        self, hits: Sequence[Hit], *, token: Claims | None = None, generations: Sequence[str] = ()
+    ) -> Tally:
         """Count the hits that fit, and check the token's standing, in one round trip at most.
 
         A hit that fits is counted unless it is conditional and another hit does not fit.
+        `generations` are keys of shared generations (`reader_copies.generations`) read in the same
+        round trip, a missing one started; a store that shares none with other processes reads none.
         """
 
     async def refund(self, tally: Tally, policies: Collection[str]) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from quart import Quart, Response, g
@@ -28,14 +29,18 @@ from sinpluma_async.security.revocation import Standing
 from sinpluma_async.security.tokens import Claims, TokenCodec, TokenType
 
 View = TypeVar("View", bound=Callable[..., Any])
+GenerationKeys = Callable[[], Sequence[str]]
 STATE = "rate_limit"
+GENERATIONS_READ = "generations_read"
+NONE_READ: Mapping[str, bytes] = MappingProxyType({})
 log = logging.getLogger(__name__)
 
 
-def rate_limit(name: str) -> Callable[[View], View]:
+def rate_limit(name: str, *, generations: GenerationKeys | None = None) -> Callable[[View], View]:
     """Count every call of the route under policy `name` before the route runs (429 when exhausted).
 
-    Goes above the route's access decorator, whose access it reads.
+    Goes above the route's access decorator, whose access it reads. `generations` names, for the
+    request, the generation keys to read in the same round trip (`generations_read`).
     """
     if POLICIES[name].keyed_by not in ("address", "session", "user", "user-or-address"):
         raise ValueError(f"policy {name} is not counted per route")
@@ -47,7 +52,7 @@ def rate_limit(name: str) -> Callable[[View], View]:
 
         @wraps(view)
         async def limited(*args: Any, **kwargs: Any) -> Any:
-            await admit(name, access)
+            await admit(name, access, generations() if generations else ())
             return await view(*args, **kwargs)
 
         setattr(limited, RATE_LIMIT_ATTRIBUTE, (name,))
@@ -66,7 +71,7 @@ def rate_limit_exempt(reason: str) -> Callable[[View], View]:
     return decorator
 
 
-async def admit(name: str, access: str) -> None:
+async def admit(name: str, access: str, generations: Sequence[str] = ()) -> None:
     """Count this call under policy `name`: a 429 when it does not fit."""
     runtime = current_runtime()
     limits = runtime.rate_limits
@@ -84,14 +89,14 @@ async def admit(name: str, access: str) -> None:
         claims = signed_claims(runtime.tokens, "access")
         key = user_key(claims.user_id) if claims else address_key()
     else:
-        settle(await count_with_token(limits.counters, policy))
+        settle(await count_with_token(limits.counters, policy, generations))
         return
-    settle(await limits.counters.count([Hit(policy, key)]))
+    settle(await limits.counters.count([Hit(policy, key)], generations=generations))
 
 
-async def count_with_token(counters: Counters, policy: Policy) -> Tally:
+async def count_with_token(counters: Counters, policy: Policy, generations: Sequence[str] = ()) -> Tally:
     """Count the call against the user of its access token, in the round trip that checks it."""
-    check = CountingRevocationCheck(counters, policy)
+    check = CountingRevocationCheck(counters, policy, generations)
     try:
         identity = await authenticate(required=False, revocations=check)
     except UnauthorizedError:
@@ -99,27 +104,31 @@ async def count_with_token(counters: Counters, policy: Policy) -> Tally:
         settle(check.tally or await counters.count([Hit(policy, address_key())]))
         raise
     if identity is None or check.tally is None:
-        return await counters.count([Hit(policy, address_key())])
+        return await counters.count([Hit(policy, address_key())], generations=generations)
     return check.tally
 
 
 class CountingRevocationCheck:
     """A token's revocation check that also counts the call against the token's user."""
 
-    def __init__(self, counters: Counters, policy: Policy) -> None:
+    def __init__(self, counters: Counters, policy: Policy, generations: Sequence[str] = ()) -> None:
         self._counters = counters
         self._policy = policy
+        self._generations = generations
         self.tally: Tally | None = None
 
     async def standing(self, claims: Claims) -> Standing:
-        self.tally = await self._counters.count([Hit(self._policy, user_key(claims.user_id))], token=claims)
+        hit = Hit(self._policy, user_key(claims.user_id))
+        self.tally = await self._counters.count([hit], token=claims, generations=self._generations)
         return Standing(self.tally.revoked, self.tally.wrote_recently)
 
 
 def settle(tally: Tally) -> None:
-    """Keep the count nearest its limit for the response's headers; 429 when the call did not fit."""
+    """Keep the count nearest its limit for the response's headers, and the generations read;
+    429 when the call did not fit."""
     nearest = tally.nearest()
     setattr(g, STATE, nearest)
+    setattr(g, GENERATIONS_READ, tally.generations)
     if not tally.admitted:
         RATE_LIMITED.labels(nearest.policy.name).inc()
         raise rate_limited(nearest.policy.name, retry_after=nearest.wait, headers=state_headers(nearest))
@@ -141,6 +150,12 @@ def signed_claims(tokens: TokenCodec, expected: TokenType) -> Claims | None:
         return None if token is None else tokens.decode(token, expected=expected)
     except UnauthorizedError:
         return None
+
+
+def generations_read() -> Mapping[str, bytes]:
+    """The generations this request's round trip read, by key (none when it read none)."""
+    read: Mapping[str, bytes] = g.get(GENERATIONS_READ, NONE_READ)
+    return read
 
 
 def user_key(user_id: int) -> str:

@@ -74,7 +74,9 @@ class MemoryCounters:
         self._clock = clock
         self._next_sweep = clock() + SWEEP_SECONDS
 
-    async def count(self, hits: Sequence[Hit], *, token: Claims | None = None) -> Tally:
+    async def count(
+        self, hits: Sequence[Hit], *, token: Claims | None = None, generations: Sequence[str] = ()
+    ) -> Tally:
         standing = Standing(revoked=False)
         if token is not None and self._revocations is not None:
             standing = await self._revocations.standing(token)

@@ -1,10 +1,11 @@
 """Counters shared by every process through Redis, in the round trip that checks a token's revocations.
 
-One Lua script reads the revocation keys (and the user's recent-write flag, `freshness/`) and counts
-the call: no library can put a token check and a count in one round trip, and an authenticated
-request makes exactly one. Each counter is a list
-of call times (Redis's clock, in ms), newest first: the moving window of `memory.py`, so both stores
-answer alike. While Redis does not answer, calls are counted in this process's memory instead.
+One Lua script reads the revocation keys (and the user's recent-write flag, `freshness/`, and the
+generations a route asks for, `reader_copies/`) and counts the call: no library can put a token
+check and a count in one round trip, and an authenticated request makes exactly one. Each counter
+is a list of call times (Redis's clock, in ms), newest first: the moving window of `memory.py`, so
+both stores answer alike. While Redis does not answer, calls are counted in this process's memory
+instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from redis.exceptions import RedisError
 from sinpluma_async.errors import ServiceUnavailableError
 from sinpluma_async.ratelimits.counting import Count, Hit, Tally
 from sinpluma_async.ratelimits.memory import Clock, MemoryCounters
+from sinpluma_async.reader_copies.generations import LIFETIME_MS, new_generation
 from sinpluma_async.security.revocation import RecentWriteKey
 from sinpluma_async.security.tokens import Claims
 
@@ -27,21 +29,31 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 # KEYS: the token's revocation keys (ARGV[1] of them), its user's recent-write key (ARGV[2]: 1 or 0),
-# then one list per hit.
-# ARGV: those two numbers, then per hit its amount, its window in ms and 1 if conditional.
-# Returns: revoked (0/1), wrote recently (0/1), now (ms), then per hit whether it fits (0/1), the
-# calls in its window, and the ms until one more fits.
+# the generation keys (ARGV[3] of them), then one list per hit.
+# ARGV: those three numbers, the value of a generation started now and its lifetime in ms, then per
+# hit its amount, its window in ms and 1 if conditional.
+# Returns: revoked (0/1), wrote recently (0/1), now (ms), each generation, then per hit whether it
+# fits (0/1), the calls in its window, and the ms until one more fits.
 COUNT_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local guards, flags = tonumber(ARGV[1]), tonumber(ARGV[2])
+local guards, flags, generations = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local revoked, wrote = 0, 0
 if guards > 0 then revoked = redis.call('EXISTS', unpack(KEYS, 1, guards)) end
 if flags > 0 then wrote = redis.call('EXISTS', KEYS[guards + 1]) end
-local first = guards + flags
+local result = {revoked, wrote, now}
+for i = guards + flags + 1, guards + flags + generations do
+  local generation = redis.call('GET', KEYS[i])
+  if not generation then
+    generation = ARGV[4]
+    redis.call('SET', KEYS[i], generation, 'PX', ARGV[5])
+  end
+  result[#result + 1] = generation
+end
+local first = guards + flags + generations
 local used, fits, all_fit = {}, {}, true
 for i = 1, #KEYS - first do
-  local key, amount, window = KEYS[first + i], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local key, amount, window = KEYS[first + i], tonumber(ARGV[3 * i + 3]), tonumber(ARGV[3 * i + 4])
   local oldest = redis.call('LINDEX', key, -1)
   while oldest and tonumber(oldest) <= now - window do
     redis.call('RPOP', key)
@@ -51,10 +63,9 @@ for i = 1, #KEYS - first do
   fits[i] = used[i] < amount
   all_fit = all_fit and fits[i]
 end
-local result = {revoked, wrote, now}
 for i = 1, #KEYS - first do
-  local key, amount, window = KEYS[first + i], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
-  if fits[i] and (all_fit or ARGV[3 * i + 2] == '0') then
+  local key, amount, window = KEYS[first + i], tonumber(ARGV[3 * i + 3]), tonumber(ARGV[3 * i + 4])
+  if fits[i] and (all_fit or ARGV[3 * i + 5] == '0') then
     redis.call('LPUSH', key, now)
     redis.call('PEXPIRE', key, window)
     used[i] = used[i] + 1
@@ -91,20 +102,31 @@ class RedisCounters:
         self._recent_write_key = recent_write_key
         self._script = redis.register_script(COUNT_SCRIPT)
 
-    async def count(self, hits: Sequence[Hit], *, token: Claims | None = None) -> Tally:
+    async def count(
+        self, hits: Sequence[Hit], *, token: Claims | None = None, generations: Sequence[str] = ()
+    ) -> Tally:
         guards = self._revocation_keys(token) if token is not None else []
         flags = [self._recent_write_key(token.user_id)] if token and self._recent_write_key else []
-        arguments: list[int] = [len(guards), len(flags)]
+        arguments: list[int | bytes] = [len(guards), len(flags), len(generations)]
+        arguments += [new_generation(), LIFETIME_MS]
         for hit in hits:
             arguments += [hit.policy.rate.amount, hit.policy.rate.seconds * 1000, int(hit.conditional)]
-        keys = guards + flags + [self._key(hit) for hit in hits]
-        revoked, wrote, now, *counts = await self._script(keys=keys, args=arguments)
+        keys = [*guards, *flags, *generations, *(self._key(hit) for hit in hits)]
+        revoked, wrote, now, *read = await self._script(keys=keys, args=arguments)
+        counts = read[len(generations) :]
         tally = []
         for index, hit in enumerate(hits):
             fits, used, wait = counts[3 * index : 3 * index + 3]
             counted = bool(fits) and (not hit.conditional or all(counts[0::3]))
             tally.append(Count(hit, bool(fits), counted, int(used), int(wait) / 1000))
-        return Tally(tuple(tally), float(now), shared=True, revoked=bool(revoked), wrote_recently=bool(wrote))
+        return Tally(
+            tuple(tally),
+            float(now),
+            shared=True,
+            revoked=bool(revoked),
+            wrote_recently=bool(wrote),
+            generations=dict(zip(generations, read, strict=False)),
+        )
 
     async def refund(self, tally: Tally, policies: Collection[str]) -> None:
         refunded = [count for count in tally.counts if count.counted and count.policy.name in policies]
@@ -140,10 +162,12 @@ class SharedCounters:
         """Whether calls are being counted in this process because Redis did not answer."""
         return self._down
 
-    async def count(self, hits: Sequence[Hit], *, token: Claims | None = None) -> Tally:
+    async def count(
+        self, hits: Sequence[Hit], *, token: Claims | None = None, generations: Sequence[str] = ()
+    ) -> Tally:
         if token is not None or self._may_try():
             try:
-                tally = await self._redis.count(hits, token=token)
+                tally = await self._redis.count(hits, token=token, generations=generations)
             except (RedisError, TimeoutError) as error:
                 self._failed(error)
             else:

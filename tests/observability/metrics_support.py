@@ -7,7 +7,8 @@ from typing import Any
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-# Every series API.md names, and those the service adds (pool, commits, bcrypt queue, event queue drops).
+# Every series API.md names, and those the service adds (pool, commits, bcrypt queue, event queue drops,
+# reader copies).
 REQUIRED_FAMILIES = {
     "sinpluma_http_requests",
     "sinpluma_http_request_duration_seconds",
@@ -20,6 +21,7 @@ REQUIRED_FAMILIES = {
     "sinpluma_database_transactions_per_commit",
     "sinpluma_bcrypt_queue",
     "sinpluma_event_queue_dropped",
+    "sinpluma_reader_copies",
 }
 
 
