@@ -58,13 +58,25 @@ def flag(raw: str, name: str) -> bool:
 
 def positive_int(raw: str, name: str) -> int:
     """A whole number above zero."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+    value = _integer(raw, name)
     if value <= 0:
         raise ConfigError(f"{name} must be positive")
     return value
+
+
+def whole_number(raw: str, name: str) -> int:
+    """A whole number, zero or more."""
+    value = _integer(raw, name)
+    if value < 0:
+        raise ConfigError(f"{name} must be zero or more")
+    return value
+
+
+def _integer(raw: str, name: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
 
 
 def seconds(raw: str, name: str) -> float:
@@ -148,6 +160,7 @@ class Settings:
     database_read_url: Annotated[str | None, Variable("SINPLUMA_DATABASE_READ_URL")] = None
     database_pool_size: Annotated[int, Variable("SINPLUMA_DATABASE_POOL_SIZE", positive_int)] = 10
     read_your_writes_seconds: Annotated[float, Variable("SINPLUMA_READ_YOUR_WRITES_SECONDS", seconds)] = 5
+    reader_copies_mb: Annotated[int, Variable("SINPLUMA_READER_COPIES_MB", whole_number)] = 32
     redis_url: Annotated[str | None, Variable("SINPLUMA_REDIS_URL", redis_address)] = None
     redis_key_prefix: Annotated[str, Variable("SINPLUMA_REDIS_KEY_PREFIX")] = "sinpluma:"
     s3_endpoint: Annotated[str | None, Variable("SINPLUMA_S3_ENDPOINT")] = None

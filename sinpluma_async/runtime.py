@@ -21,6 +21,8 @@ from sinpluma_async.pages.announcements import SaveAnnouncer
 from sinpluma_async.pages.reading import PAGE_READS
 from sinpluma_async.pages.saves import AUTOSAVE_STATEMENTS
 from sinpluma_async.ratelimits.limiter import RateLimits, open_rate_limits
+from sinpluma_async.reader_copies.copies import ReaderCopies
+from sinpluma_async.reader_copies.generations import MemoryGenerations, RedisGenerations
 from sinpluma_async.realtime.events import EventBus, LocalEventBus, RedisEventBus
 from sinpluma_async.realtime.hub import Hub
 from sinpluma_async.realtime.protocol import encode, session_ended_event
@@ -58,6 +60,7 @@ class Runtime:
     idempotency: IdempotencyStore
     sockets: SocketQuota
     recent_writes: RecentWrites
+    reader_copies: ReaderCopies
     listener: asyncio.Task[None] | None = None
 
     @classmethod
@@ -94,6 +97,7 @@ class Runtime:
             else MemoryIdempotencyStore(),
             sockets=open_socket_quota(settings, redis),
             recent_writes=recent_writes,
+            reader_copies=open_reader_copies(settings, redis, replicated=database.has_replica),
         )
 
     async def close(self) -> None:
@@ -156,6 +160,13 @@ def open_events(
         replicas=1 if is_sentinel_url(settings.redis_url or "") else 0,
     )
     return bus, Hub(bus), shared, recent_writes
+
+
+def open_reader_copies(settings: Settings, redis: Redis | None, *, replicated: bool) -> ReaderCopies:
+    """None are kept when pages are read from a replica: a copy read from a replica that lags the
+    write which started its generation would outlive the replica's delay."""
+    generations = RedisGenerations(redis, settings.redis_key_prefix) if redis else MemoryGenerations()
+    return ReaderCopies(generations, max_bytes=0 if replicated else settings.reader_copies_mb * 2**20)
 
 
 def open_socket_quota(settings: Settings, redis: Redis | None) -> SocketQuota:

@@ -90,6 +90,7 @@ async def update_notebook(notebook_id: int, data: NotebookUpdate) -> NotebookRea
     return await service.update_notebook(
         db=runtime.database,
         genres=runtime.genres,
+        copies=runtime.reader_copies,
         viewer_id=current_identity().user_id,
         notebook_id=notebook_id,
         changes=data,
@@ -107,6 +108,7 @@ async def delete_notebook(notebook_id: int) -> tuple[str, int]:
     await service.delete_notebook(
         db=runtime.database,
         store=runtime.objects,
+        copies=runtime.reader_copies,
         viewer_id=current_identity().user_id,
         notebook_id=notebook_id,
     )

@@ -26,6 +26,7 @@ from sinpluma_async.notebooks.schemas import (
 from sinpluma_async.pages.models import Page
 from sinpluma_async.pages.summaries import page_summaries
 from sinpluma_async.pagination import PageQuery, Slice
+from sinpluma_async.reader_copies.copies import ReaderCopies
 from sinpluma_async.storage.objects import ObjectStore, discard_object
 from sinpluma_async.users.models import User
 from sinpluma_async.visibility import (
@@ -152,7 +153,13 @@ async def get_notebook(*, db: Database, viewer_id: int | None, notebook_id: int)
 
 
 async def update_notebook(
-    *, db: Database, genres: GenreCatalog, viewer_id: int, notebook_id: int, changes: NotebookUpdate
+    *,
+    db: Database,
+    genres: GenreCatalog,
+    copies: ReaderCopies,
+    viewer_id: int,
+    notebook_id: int,
+    changes: NotebookUpdate,
 ) -> NotebookRead:
     """Change the author's notebook; moving to `published` stamps `published_at`."""
     fields = changes.model_dump(exclude_unset=True)
@@ -162,17 +169,23 @@ async def update_notebook(
         notebook = await notebook_for_writing(session, notebook_id=notebook_id, viewer_id=viewer_id)
         now = utcnow()
         status = fields.pop("status", notebook.status)
-        if status != notebook.status:
+        status_changed = status != notebook.status
+        if status_changed:
             notebook.published_at = now if status == NotebookStatus.PUBLISHED else None
             notebook.status = status
         for name, value in fields.items():
             setattr(notebook, name, value)
         notebook.updated_at = now
         await session.flush()
-        return await load_notebook_read(session, notebook_id, viewer_id)
+        changed = await load_notebook_read(session, notebook_id, viewer_id)
+    if status_changed:  # who may read its pages
+        await copies.renew(notebook_id)
+    return changed
 
 
-async def delete_notebook(*, db: Database, store: ObjectStore, viewer_id: int, notebook_id: int) -> None:
+async def delete_notebook(
+    *, db: Database, store: ObjectStore, copies: ReaderCopies, viewer_id: int, notebook_id: int
+) -> None:
     """Delete the author's notebook with its pages, readings and cover (row, then object)."""
     async with db.transaction() as session:
         notebook = await notebook_for_writing(session, notebook_id=notebook_id, viewer_id=viewer_id)
@@ -181,5 +194,6 @@ async def delete_notebook(*, db: Database, store: ObjectStore, viewer_id: int, n
         if cover is not None:
             await session.flush()
             await session.delete(cover)
+    await copies.renew(notebook_id)
     if cover is not None:
         await discard_object(store, cover.object_key)

@@ -8,8 +8,9 @@ into the response as an orjson Fragment. The answer has the fields and order of 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, select
@@ -19,9 +20,9 @@ from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import forbidden
 from sinpluma_async.notebooks.models import NOTEBOOKS, NotebookStatus
 from sinpluma_async.pages.models import PAGES
+from sinpluma_async.reader_copies.copies import ReaderAnswer, ReaderCopies
 from sinpluma_async.visibility import can_see_page, page_not_found
 
-Mode = Literal["reader", "editor"]
 EMPTY_DOCUMENT = "[]"
 
 
@@ -44,31 +45,52 @@ PAGE_READS = (_READER_READ, _EDITOR_READ)
 
 
 @dataclass(frozen=True)
-class PageBody:
-    """A page's answer, encoded. `version` is the draft's (editor mode only); `shared` says that
-    anyone may read it (the page and its notebook are published)."""
+class DraftBody:
+    """The draft's answer, encoded, and its version."""
 
     json: bytes
-    version: int | None
+    version: int
+
+
+@dataclass(frozen=True)
+class PublishedBody:
+    """The published copy's answer, encoded; `shared` says that anyone may read it (the notebook is
+    published too)."""
+
+    json: bytes
     shared: bool
 
 
-async def read_page(*, db: Database, viewer_id: int | None, page_id: int, mode: Mode) -> PageBody:
-    """Reader mode: the published copy. Editor mode: the draft, for the author only."""
-    statement = _EDITOR_READ if mode == "editor" else _READER_READ
-    row = await db.read_row(statement, {"page_id": page_id})
+async def read_draft(*, db: Database, viewer_id: int | None, page_id: int) -> DraftBody:
+    """The draft, for the author only (editor mode)."""
+    row = await db.read_row(_EDITOR_READ, {"page_id": page_id})
     if row is None or not can_see_page(
         author_id=row.author_id, status=row.status, published=row.published, viewer_id=viewer_id
     ):
         raise page_not_found()
-    shared = row.status == NotebookStatus.PUBLISHED and bool(row.published)
-    if mode == "editor":
-        if row.author_id != viewer_id:
-            raise forbidden("Only the author may open a page in editor mode")
-        return PageBody(_editor_json(page_id, row), row.version, shared)
-    if not row.published:
+    if row.author_id != viewer_id:
+        raise forbidden("Only the author may open a page in editor mode")
+    return DraftBody(_editor_json(page_id, row), row.version)
+
+
+async def read_published_page(
+    *, db: Database, copies: ReaderCopies, read: Mapping[str, bytes], viewer_id: int | None, page_id: int
+) -> PublishedBody:
+    """The published copy (reader mode), from this process's copy while its notebook's generation
+    in `read` (what the call's round trip read) is the one it was read under."""
+    check = copies.check(page_id, read)
+    answer = check.fresh
+    if answer is None:
+        row = await db.read_row(_READER_READ, {"page_id": page_id})
+        if row is None:
+            raise page_not_found()
+        answer = _reader_answer(page_id, row)
+        copies.keep(page_id, answer, check)
+    if not answer.published or not can_see_page(
+        author_id=answer.author_id, status=answer.notebook_status, published=True, viewer_id=viewer_id
+    ):
         raise page_not_found()
-    return PageBody(_reader_json(page_id, row), None, shared)
+    return PublishedBody(answer.body, answer.notebook_status == NotebookStatus.PUBLISHED)
 
 
 def _timestamp(value: Any) -> str | None:
@@ -91,14 +113,17 @@ def _editor_json(page_id: int, row: Any) -> bytes:
     )
 
 
-def _reader_json(page_id: int, row: Any) -> bytes:
-    return orjson.dumps(
-        {
-            "page_id": page_id,
-            "notebook_id": row.notebook_id,
-            "title": row.published_title or "",
-            "position": row.position,
-            "content": orjson.Fragment(row.published_content or EMPTY_DOCUMENT),
-            "published_at": _timestamp(row.published_at),
-        }
-    )
+def _reader_answer(page_id: int, row: Any) -> ReaderAnswer:
+    body = b""
+    if row.published:
+        body = orjson.dumps(
+            {
+                "page_id": page_id,
+                "notebook_id": row.notebook_id,
+                "title": row.published_title or "",
+                "position": row.position,
+                "content": orjson.Fragment(row.published_content or EMPTY_DOCUMENT),
+                "published_at": _timestamp(row.published_at),
+            }
+        )
+    return ReaderAnswer(row.notebook_id, row.author_id, row.status, bool(row.published), body)

@@ -19,7 +19,7 @@ from sinpluma_async.pages.schemas import (
     PageView,
 )
 from sinpluma_async.pagination import Paginated, paginate
-from sinpluma_async.ratelimits.http import rate_limit
+from sinpluma_async.ratelimits.http import generations_read, rate_limit
 from sinpluma_async.runtime import current_runtime
 from sinpluma_async.security.access import auth_optional, auth_required, current_identity, viewer_id
 
@@ -77,10 +77,17 @@ async def create_page(data: PageCreate) -> tuple[PageEditor, int, dict[str, str]
     return page, 201, {"Location": f"/pages/{page.page_id}", **etag(page.version)}
 
 
+def reader_generation_keys() -> list[str]:
+    """A reader-mode read asks the call's round trip for the generation of its copy's notebook."""
+    if request.args.get("mode", "reader") != "reader" or request.view_args is None:
+        return []
+    return current_runtime().reader_copies.keys_to_read(request.view_args["page_id"])
+
+
 @blueprint.get("/<id:page_id>")
 @problems(403, 404)
 @empty_response(304)
-@rate_limit("read")
+@rate_limit("read", generations=reader_generation_keys)
 @auth_optional
 @validate_querystring(PageModeQuery)
 @document_response(PageView)
@@ -90,12 +97,17 @@ async def get_page(page_id: int, query_args: PageModeQuery) -> Response:
     Reader mode of a published notebook's page is conditional: an `ETag`, and 304 when
     `If-None-Match` matches it.
     """
-    viewer = viewer_id()
-    page = await reading.read_page(
-        db=current_runtime().database, viewer_id=viewer, page_id=page_id, mode=query_args.mode
+    viewer, runtime = viewer_id(), current_runtime()
+    if query_args.mode == "editor":
+        draft = await reading.read_draft(db=runtime.database, viewer_id=viewer, page_id=page_id)
+        return Response(draft.json, status=200, headers=etag(draft.version), content_type="application/json")
+    page = await reading.read_published_page(
+        db=runtime.database,
+        copies=runtime.reader_copies,
+        read=generations_read(),
+        viewer_id=viewer,
+        page_id=page_id,
     )
-    if page.version is not None:
-        return Response(page.json, status=200, headers=etag(page.version), content_type="application/json")
     if not page.shared:  # the author's preview of a page whose notebook is still a draft
         return Response(page.json, status=200, content_type="application/json")
     return conditional_json(page.json, shared=viewer is None)
@@ -113,6 +125,7 @@ async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dic
     saved = await saves.save_page(
         db=runtime.database,
         announcer=runtime.announcer,
+        copies=runtime.reader_copies,
         viewer_id=current_identity().user_id,
         page_id=page_id,
         title=data.title,
@@ -131,8 +144,13 @@ async def save_page(page_id: int, data: PageUpdate) -> tuple[PageSaved, int, dic
 @validate_response(PageEditor)
 async def publish_page(page_id: int) -> tuple[PageEditor, int, dict[str, str]]:
     """Publish the current draft title and content for readers."""
+    runtime = current_runtime()
     page = await service.set_published(
-        db=current_runtime().database, viewer_id=current_identity().user_id, page_id=page_id, published=True
+        db=runtime.database,
+        copies=runtime.reader_copies,
+        viewer_id=current_identity().user_id,
+        page_id=page_id,
+        published=True,
     )
     return page, 200, etag(page.version)
 
@@ -144,8 +162,13 @@ async def publish_page(page_id: int) -> tuple[PageEditor, int, dict[str, str]]:
 @auth_required
 async def unpublish_page(page_id: int) -> tuple[str, int]:
     """Withdraw the page from readers."""
+    runtime = current_runtime()
     await service.set_published(
-        db=current_runtime().database, viewer_id=current_identity().user_id, page_id=page_id, published=False
+        db=runtime.database,
+        copies=runtime.reader_copies,
+        viewer_id=current_identity().user_id,
+        page_id=page_id,
+        published=False,
     )
     return "", 204
 
@@ -157,7 +180,11 @@ async def unpublish_page(page_id: int) -> tuple[str, int]:
 @auth_required
 async def delete_page(page_id: int) -> tuple[str, int]:
     """Delete the page; later pages move up one position."""
+    runtime = current_runtime()
     await service.delete_page(
-        db=current_runtime().database, viewer_id=current_identity().user_id, page_id=page_id
+        db=runtime.database,
+        copies=runtime.reader_copies,
+        viewer_id=current_identity().user_id,
+        page_id=page_id,
     )
     return "", 204

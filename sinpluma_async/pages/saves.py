@@ -1,13 +1,13 @@
 """Saving a page: the one save routine, for REST (`save_page`) and the socket (`save_draft`).
 
-Both validate the Slate document once, raise the version by exactly one, refuse a stale
-`base_version` with a VersionConflictError, and announce `page.updated` once committed.
+Both validate the Slate document once, raise the version by exactly one, refuse a stale `base_version`
+with a VersionConflictError, and announce `page.updated` once committed.
 
-A save without a move is one round trip: the notebook's lock shared, a write that checks the
-author (and the base version, if given) as it writes, and a read of the page as saved, sent
-with their BEGIN and COMMIT together (`_save_in_place`); the socket's save from its last revision
-is one too, without the read (`_save_from`). Only a write that matches nothing reads the page
-under its lock to say why. A move locks the notebook whole (`_save_and_move`).
+A save without a move is one round trip: the notebook's lock shared, a write that checks the author
+(and the base version, if given) as it writes, and a read of the page as saved, sent with their BEGIN
+and COMMIT together (`_save_in_place`); the socket's save from its last revision is one too, without
+the read (`_save_from`). Only a write that matches nothing reads the page under its lock to say why. A
+move locks the notebook whole (`_save_and_move`), and its pages' readers see the new positions.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from sinpluma_async.pages.write_locks import (
     touch_after_save,
     written_by,
 )
+from sinpluma_async.reader_copies.copies import ReaderCopies
 
 
 def stored_content(document: list[Any]) -> str:
@@ -81,13 +82,11 @@ _SAVE_DRAFT_OF_THE_VIEWER = (
     )
     .values({**_DRAFT_VALUES, PAGES.c.version: PAGES.c.version + literal_column("1")})
 )
-# The page as this transaction left it: a statement after the notebook's lock reads what is
-# committed now (and its own write), so the position is the one the answer must name.
+# The page as this transaction left it (read after the notebook's lock): the position to answer.
 _PAGE_AS_SAVED = select(PAGES.c.notebook_id, PAGES.c.version, PAGES.c.title, PAGES.c.position).where(
     PAGES.c.id == bindparam("page_id")
 )
-# What the saves without a move run (`statements_transaction`, `write_together`, `write_alone`):
-# the database prepares them when it is built.
+# What saves without a move run (`write_together`, `write_alone`, ...), prepared once per database.
 AUTOSAVE_STATEMENTS = (
     SHARE_NOTEBOOK,
     _SAVE_DRAFT_AT_REVISION,
@@ -115,6 +114,7 @@ async def save_page(
     *,
     db: Database,
     announcer: SaveAnnouncer,
+    copies: ReaderCopies,
     viewer_id: int,
     page_id: int,
     title: str | None = None,
@@ -125,16 +125,16 @@ async def save_page(
     """Save a page and announce it: the REST save. `save_draft` is the same save without a position.
 
     The version goes up by exactly one per successful save. A stale `base_version` is a
-    VersionConflictError (412 with `current_version`), and nothing is written.
-    """
+    VersionConflictError (412 with `current_version`), and nothing is written."""
     stored = None if content is None else stored_content(content)
     if position is None:
         revision, position_now = await _save_in_place(
             db=db, viewer_id=viewer_id, page_id=page_id, title=title, stored=stored, base_version=base_version
         )
     else:
-        revision = await _save_and_move(
+        revision, position_now = await _save_and_move(
             db=db,
+            copies=copies,
             viewer_id=viewer_id,
             page_id=page_id,
             title=title,
@@ -142,7 +142,6 @@ async def save_page(
             position=position,
             base_version=base_version,
         )
-        position_now = position
     await _announce(announcer, revision, origin=None)
     return PageSaved(
         page_id=page_id,
@@ -269,13 +268,14 @@ async def _save_locked(
 async def _save_and_move(
     *,
     db: Database,
+    copies: ReaderCopies,
     viewer_id: int,
     page_id: int,
     title: str | None,
     stored: str | None,
     position: int,
     base_version: int | None,
-) -> PageRevision:
+) -> tuple[PageRevision, int]:
     """Lock the notebook whole and the page, check it, move it and write it (the notebook's
     `updated_at` moves in the same transaction)."""
     async with db.connection_transaction() as connection:
@@ -294,6 +294,6 @@ async def _save_and_move(
                 "now": now,
             },
         )
-    return PageRevision(
-        page.id, page.notebook_id, page.version + 1, page.title if title is None else title, now
-    )
+    await copies.renew(page.notebook_id)  # its pages' readers see positions
+    title_now = page.title if title is None else title
+    return PageRevision(page.id, page.notebook_id, page.version + 1, title_now, now), position

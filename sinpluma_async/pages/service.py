@@ -16,6 +16,7 @@ from sinpluma_async.pages.schemas import PageEditor, PageSummary
 from sinpluma_async.pages.summaries import page_summary, visible_pages
 from sinpluma_async.pages.write_locks import page_for_writing
 from sinpluma_async.pagination import PageQuery, Slice
+from sinpluma_async.reader_copies.copies import ReaderCopies
 from sinpluma_async.visibility import (
     notebook_for_reading,
     notebook_for_writing,
@@ -75,7 +76,9 @@ async def create_page(
         return editor_page(page)
 
 
-async def set_published(*, db: Database, viewer_id: int, page_id: int, published: bool) -> PageEditor:
+async def set_published(
+    *, db: Database, copies: ReaderCopies, viewer_id: int, page_id: int, published: bool
+) -> PageEditor:
     """Publish (copy the draft title and content to readers) or unpublish the author's page."""
     async with db.transaction() as session:
         now = utcnow()
@@ -93,12 +96,15 @@ async def set_published(*, db: Database, viewer_id: int, page_id: int, published
             page.published_at = None
         page.published = published
         await session.flush()
-        return editor_page(page)
+        changed = editor_page(page)
+    await copies.renew(changed.notebook_id)
+    return changed
 
 
-async def delete_page(*, db: Database, viewer_id: int, page_id: int) -> None:
+async def delete_page(*, db: Database, copies: ReaderCopies, viewer_id: int, page_id: int) -> None:
     """Delete the author's page; the pages after it move up one position."""
     async with db.connection_transaction() as connection:
         page = await page_for_writing(connection, page_id=page_id, viewer_id=viewer_id, now=utcnow())
         await connection.execute(delete(PAGES).where(PAGES.c.id == page.id))
         await positions.close_gap(connection, page.notebook_id, page.position)
+    await copies.renew(page.notebook_id)

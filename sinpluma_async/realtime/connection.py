@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sinpluma_async.contract import format_timestamp
 from sinpluma_async.errors import APIError, UnauthorizedError
-from sinpluma_async.pages.reading import read_page
+from sinpluma_async.pages.reading import read_draft
 from sinpluma_async.realtime.close_codes import CloseCode
 from sinpluma_async.realtime.page_writer import EditorSaves
 from sinpluma_async.realtime.protocol import (
@@ -169,9 +169,7 @@ class EditorConnection:
         # Nothing is delivered to this socket until the read has shown the page is its user's.
         await hub.listen(page_id)
         try:
-            page = await read_page(
-                db=self.runtime.database, viewer_id=self.user_id, page_id=page_id, mode="editor"
-            )
+            page = await read_draft(db=self.runtime.database, viewer_id=self.user_id, page_id=page_id)
         except APIError as error:
             hub.stop_listening(page_id)
             raise MessageError(error.status, error.code, error.detail or error.code) from None
@@ -183,7 +181,6 @@ class EditorConnection:
         else:
             self.watched.add(page_id)
             hub.watch(self, page_id)
-        assert page.version is not None  # editor mode
         self.push(SubscribedMessage(page_id=page_id, version=page.version))
 
 
