@@ -22,13 +22,13 @@ def body_etag(body: bytes) -> str:
     return sha256(body).hexdigest()[:32]
 
 
-def conditional_json(body: bytes, *, shared: bool) -> Response:
-    """`body` (JSON) with its ETag, or a 304 when the client already has it.
+def conditional_json(body: bytes, etag: str, *, shared: bool) -> Response:
+    """`body` (JSON) with its ETag (`body_etag(body)`, which a kept answer keeps with it), or a 304
+    when the client already has it.
 
     `shared`: the body is what anyone who asks without a token gets (published content read
     anonymously); otherwise it is private to the caller.
     """
-    etag = body_etag(body)
     headers = {"ETag": f'"{etag}"', "Cache-Control": SHARED if shared else PRIVATE, "Vary": "Authorization"}
     # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x", and * matches.
     if request.if_none_match.contains_weak(etag):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
-from sinpluma_async.conditional import conditional_json
+from sinpluma_async.conditional import body_etag, conditional_json
 from sinpluma_async.idempotency.http import idempotent
 from sinpluma_async.notebooks import service
 from sinpluma_async.notebooks.schemas import (
@@ -75,7 +75,8 @@ async def get_notebook(notebook_id: int) -> Response:
     notebook = await service.get_notebook(
         db=current_runtime().database, viewer_id=viewer, notebook_id=notebook_id
     )
-    return conditional_json(notebook.model_dump_json().encode(), shared=viewer is None)
+    body = notebook.model_dump_json().encode()
+    return conditional_json(body, body_etag(body), shared=viewer is None)
 
 
 @blueprint.put("/<id:notebook_id>")

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import bindparam, select
 
+from sinpluma_async.conditional import body_etag
 from sinpluma_async.contract import format_timestamp
 from sinpluma_async.db.engines import Database
 from sinpluma_async.errors import forbidden
@@ -54,10 +55,11 @@ class DraftBody:
 
 @dataclass(frozen=True)
 class PublishedBody:
-    """The published copy's answer, encoded; `shared` says that anyone may read it (the notebook is
-    published too)."""
+    """The published copy's answer, encoded, and its ETag; `shared` says that anyone may read it
+    (the notebook is published too)."""
 
     json: bytes
+    etag: str
     shared: bool
 
 
@@ -90,7 +92,7 @@ async def read_published_page(
         author_id=answer.author_id, status=answer.notebook_status, published=True, viewer_id=viewer_id
     ):
         raise page_not_found()
-    return PublishedBody(answer.body, answer.notebook_status == NotebookStatus.PUBLISHED)
+    return PublishedBody(answer.body, answer.etag, answer.notebook_status == NotebookStatus.PUBLISHED)
 
 
 def _timestamp(value: Any) -> str | None:
@@ -114,7 +116,7 @@ def _editor_json(page_id: int, row: Any) -> bytes:
 
 
 def _reader_answer(page_id: int, row: Any) -> ReaderAnswer:
-    body = b""
+    body = b""  # what it would be is never sent: the page is not published
     if row.published:
         body = orjson.dumps(
             {
@@ -126,4 +128,6 @@ def _reader_answer(page_id: int, row: Any) -> ReaderAnswer:
                 "published_at": _timestamp(row.published_at),
             }
         )
-    return ReaderAnswer(row.notebook_id, row.author_id, row.status, bool(row.published), body)
+    return ReaderAnswer(
+        row.notebook_id, row.author_id, row.status, bool(row.published), body, body_etag(body)
+    )

@@ -110,7 +110,7 @@ async def get_page(page_id: int, query_args: PageModeQuery) -> Response:
     )
     if not page.shared:  # the author's preview of a page whose notebook is still a draft
         return Response(page.json, status=200, content_type="application/json")
-    return conditional_json(page.json, shared=viewer is None)
+    return conditional_json(page.json, page.etag, shared=viewer is None)
 
 
 @blueprint.put("/<id:page_id>")

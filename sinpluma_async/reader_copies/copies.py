@@ -24,13 +24,14 @@ SERVED, OUTDATED, MISSING = (READER_COPIES.labels(result) for result in ("served
 
 @dataclass(frozen=True, slots=True)
 class ReaderAnswer:
-    """A page's reader-mode answer, encoded, with what decides who may see it."""
+    """A page's reader-mode answer, encoded, and its ETag, with what decides who may see it."""
 
     notebook_id: int
     author_id: int
     notebook_status: str
     published: bool
     body: bytes
+    etag: str
 
 
 @dataclass(frozen=True, slots=True)

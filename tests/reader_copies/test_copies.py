@@ -17,7 +17,7 @@ NONE_READ: dict[str, bytes] = {}
 
 
 def answer(notebook_id: int, body: bytes = b"x" * 10) -> ReaderAnswer:
-    return ReaderAnswer(notebook_id, author_id=1, notebook_status="published", published=True, body=body)
+    return ReaderAnswer(notebook_id, 1, notebook_status="published", published=True, body=body, etag="e")
 
 
 def kept_and_checked(copies: ReaderCopies, page_id: int, notebook_id: int) -> None:
