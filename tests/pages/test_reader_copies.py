@@ -175,3 +175,16 @@ async def test_a_generation_redis_lost_is_started_again_and_never_matches_an_old
     assert keys and await runtime.redis.delete(*keys) == len(keys)
     response = await readers.get(f"/pages/{shelf[1]}", headers=reader.headers)
     assert (await response.get_json())["title"] == "Perdido"
+
+
+async def test_a_reader_refused_while_the_notebook_was_a_draft_reads_it_once_published(
+    client, readers, writer, reader
+):
+    notebook = await create_notebook(client, writer)
+    page = await create_page(client, writer, notebook["notebook_id"], title="Uno", content=slate("Uno"))
+    await publish_page(client, writer, page["page_id"])
+    for _ in range(3):  # the refusals are read from the copy, once its generation is known
+        assert (await readers.get(f"/pages/{page['page_id']}", headers=reader.headers)).status_code == 404
+    await publish_notebook(client, writer, notebook["notebook_id"])
+    response = await readers.get(f"/pages/{page['page_id']}", headers=reader.headers)
+    assert response.status_code == 200 and (await response.get_json())["content"] == slate("Uno")
