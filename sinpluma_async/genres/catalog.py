@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 from sqlalchemy import select
 
+from sinpluma_async.conditional import body_etag
 from sinpluma_async.db.engines import Database
 from sinpluma_async.genres.models import Genre
 from sinpluma_async.genres.schemas import GenreList, GenreRead
@@ -30,7 +30,7 @@ class GenreCatalog:
                     genres = [GenreRead(genre_id=row.id, name=row.name) for row in rows]
                     listing = GenreList(items=genres)
                     self._by_id = {genre.genre_id: genre for genre in genres}
-                    self.etag = hashlib.sha256(listing.model_dump_json().encode()).hexdigest()[:32]
+                    self.etag = body_etag(listing.model_dump_json().encode())
                     self._listing = listing
         return self._listing
 
