@@ -108,7 +108,8 @@ class RedisCounters:
         guards = self._revocation_keys(token) if token is not None else []
         flags = [self._recent_write_key(token.user_id)] if token and self._recent_write_key else []
         arguments: list[int | bytes] = [len(guards), len(flags), len(generations)]
-        arguments += [new_generation(), LIFETIME_MS]
+        # A new generation's value is made only for a call that reads generations.
+        arguments += [new_generation() if generations else b"", LIFETIME_MS]
         for hit in hits:
             arguments += [hit.policy.rate.amount, hit.policy.rate.seconds * 1000, int(hit.conditional)]
         keys = [*guards, *flags, *generations, *(self._key(hit) for hit in hits)]
