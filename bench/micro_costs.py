@@ -2,7 +2,7 @@
 
 Run (the machine-wide lock held):
   flock /tmp/sinpluma-bench.lock .venv/bin/python bench/micro_costs.py \
-      [access-line] [column-descriptions] [etag] [checkout] [--runs 5]
+      [access-line] [column-descriptions] [etag] [checkout] [redis] [cors] [json-response] [--runs 5]
 
 - access-line: the access line to /dev/null through structlog's bridge into the standard
   library's logging (how it was written before), and as `configure_logging` writes it now.
@@ -17,6 +17,9 @@ Run (the machine-wide lock held):
   written and the answer read on a bare stream: what redis-py adds to a round trip.
 - cors: quart-cors's work on a response to a request with no `Origin` header, as the service
   configures it.
+- json-response: a save's answer and a listing of 20 notebooks made into a response by Quart's own
+  JSON provider (the standard library, with the service's settings) and by the service's
+  (`json_responses.OrjsonResponses`).
 
 Each line: microseconds per operation, best of the loop's runs (CPU time for `checkout`, which
 waits on the network).
@@ -33,12 +36,14 @@ import math
 import os
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import aiomysql
 import structlog
 import uvloop
 from quart import Response
+from quart.json.provider import DefaultJSONProvider
 from seeding import page_document
 
 from sinpluma_async import create_app
@@ -204,6 +209,37 @@ async def cors_after_request(runs: int) -> dict[str, float]:
     return {"quart-cors, a response with no Origin": round(1e6 * best / 20_000, 1)}
 
 
+SAVE_ANSWER = {
+    "page_id": 123,
+    "version": 45,
+    "title": "Capítulo uno",
+    "position": 3,
+    "updated_at": "2026-12-03T20:10:00Z",
+}
+LISTING = {
+    "items": [
+        {"notebook_id": n, "title": f"Cuaderno número {n}", "resume": "Sobre… " * 30, "status": "published"}
+        for n in range(20)
+    ],
+    "next_cursor": None,
+}
+
+
+async def json_responses(runs: int) -> dict[str, float]:
+    app = create_app(Settings(jwt_secret="x" * 48, jwt_secret_generated=False))
+    quarts_own = DefaultJSONProvider(app)
+    quarts_own.sort_keys = False  # type: ignore[attr-defined]
+    quarts_own.ensure_ascii = False  # type: ignore[attr-defined]
+    figures = {}
+    async with app.app_context():
+        for name, value in (("a save's answer", SAVE_ANSWER), ("a listing of 20", LISTING)):
+            before, now = quarts_own.response(value), app.json.response(value)
+            assert await before.get_data() == await now.get_data()  # the same bytes
+            figures[f"{name}, Quart's provider"] = best_us(partial(quarts_own.response, value), 5_000, runs)
+            figures[f"{name}, the service's"] = best_us(partial(app.json.response, value), 5_000, runs)
+    return figures
+
+
 MEASURES: dict[str, Callable[[int], dict[str, float]]] = {
     "access-line": access_line,
     "column-descriptions": column_descriptions,
@@ -211,6 +247,7 @@ MEASURES: dict[str, Callable[[int], dict[str, float]]] = {
     "checkout": lambda runs: uvloop.run(checkouts(runs)),
     "redis": lambda runs: uvloop.run(redis_round_trips(runs)),
     "cors": lambda runs: uvloop.run(cors_after_request(runs)),
+    "json-response": lambda runs: uvloop.run(json_responses(runs)),
 }
 
 

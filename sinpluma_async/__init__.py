@@ -15,6 +15,7 @@ from sinpluma_async.freshness.http import install_read_your_writes
 from sinpluma_async.genres.routes import blueprint as genres_blueprint
 from sinpluma_async.ids import IdConverter
 from sinpluma_async.images.routes import blueprint as images_blueprint
+from sinpluma_async.json_responses import OrjsonResponses
 from sinpluma_async.models import load_models
 from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
 from sinpluma_async.observability.exchanges import observe_exchanges
@@ -108,8 +109,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         openapi_provider_class=ProblemAwareProvider,
         security_schemes={"bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = OrjsonResponses(app)
     register_error_handlers(app)
     install_runtime(app, settings)
     install_rate_limits(app, settings)

@@ -113,8 +113,9 @@ async def test_quart_body_holds_unread_chunks_in_data_until_iterated():
 
 
 def test_quart_json_provider_honours_sort_keys_and_ensure_ascii():
-    """Without it, create_app's `app.json.sort_keys = False` and `ensure_ascii = False` do
-    nothing: responses get their keys re-sorted and every accent escaped."""
+    """Without it, json_responses' `sort_keys = False` and `ensure_ascii = False` do nothing
+    where the standard library writes a body (an integer beyond 64 bits, an indented body): its
+    keys get re-sorted and every accent escaped."""
     app = Quart(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
