@@ -19,7 +19,7 @@ Run (the machine-wide lock held):
   configures it.
 - json-response: a save's answer and a listing of 20 notebooks made into a response by Quart's own
   JSON provider (the standard library, with the service's settings) and by the service's
-  (`json_responses.OrjsonResponses`).
+  (`json_encoding.OrjsonResponses`).
 
 Each line: microseconds per operation, best of the loop's runs (CPU time for `checkout`, which
 waits on the network).
@@ -225,7 +225,7 @@ LISTING = {
 }
 
 
-async def json_responses(runs: int) -> dict[str, float]:
+async def json_answers(runs: int) -> dict[str, float]:
     app = create_app(Settings(jwt_secret="x" * 48, jwt_secret_generated=False))
     quarts_own = DefaultJSONProvider(app)
     quarts_own.sort_keys = False  # type: ignore[attr-defined]
@@ -247,7 +247,7 @@ MEASURES: dict[str, Callable[[int], dict[str, float]]] = {
     "checkout": lambda runs: uvloop.run(checkouts(runs)),
     "redis": lambda runs: uvloop.run(redis_round_trips(runs)),
     "cors": lambda runs: uvloop.run(cors_after_request(runs)),
-    "json-response": lambda runs: uvloop.run(json_responses(runs)),
+    "json-response": lambda runs: uvloop.run(json_answers(runs)),
 }
 
 

@@ -15,7 +15,7 @@ from sinpluma_async.freshness.http import install_read_your_writes
 from sinpluma_async.genres.routes import blueprint as genres_blueprint
 from sinpluma_async.ids import IdConverter
 from sinpluma_async.images.routes import blueprint as images_blueprint
-from sinpluma_async.json_responses import OrjsonResponses
+from sinpluma_async.json_encoding import OrjsonResponses
 from sinpluma_async.models import load_models
 from sinpluma_async.notebooks.routes import blueprint as notebooks_blueprint
 from sinpluma_async.observability.exchanges import observe_exchanges

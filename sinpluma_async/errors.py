@@ -9,13 +9,14 @@ from http import HTTPStatus
 from typing import Any
 
 from pydantic import ValidationError
-from quart import Quart, Response, json
+from quart import Quart, Response
 from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import QuerystringValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from sinpluma_async.json_encoding import compact_json
 from sinpluma_async.observability.metrics import DEPENDENCY_ERRORS
 from sinpluma_async.observability.request_ids import current_request_id
 
@@ -206,7 +207,7 @@ def problem_response(
     **members: Any,
 ) -> Response:
     response = Response(
-        json.dumps(problem_body(status, code, detail, **members), ensure_ascii=False, separators=(",", ":")),
+        compact_json(problem_body(status, code, detail, **members)),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
     )

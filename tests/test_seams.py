@@ -113,7 +113,7 @@ async def test_quart_body_holds_unread_chunks_in_data_until_iterated():
 
 
 def test_quart_json_provider_honours_sort_keys_and_ensure_ascii():
-    """Without it, json_responses' `sort_keys = False` and `ensure_ascii = False` do nothing
+    """Without it, json_encoding's `sort_keys = False` and `ensure_ascii = False` do nothing
     where the standard library writes a body (an integer beyond 64 bits, an indented body): its
     keys get re-sorted and every accent escaped."""
     app = Quart(__name__)

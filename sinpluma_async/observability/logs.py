@@ -14,15 +14,14 @@ standard library's logging").
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from typing import Any, TextIO
 
-import orjson
 import structlog
 
 from sinpluma_async.config import Settings
+from sinpluma_async.json_encoding import compact_json
 
 TIMESTAMPER = structlog.processors.TimeStamper(fmt="iso", utc=True)
 SHARED_PROCESSORS: list[Any] = [
@@ -38,10 +37,7 @@ def json_text(event: dict[str, Any], **options: Any) -> str:
     an access line's cost (docs/benchmarks.md, "The floor under the targets; adapters built
     once, the log line by orjson"). What orjson cannot encode (an integer beyond 64 bits) goes
     to the standard library's."""
-    try:
-        return orjson.dumps(event, default=options.get("default"), option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(event, **options)
+    return compact_json(event, default=options.get("default")).decode()
 
 
 def renderers(log_format: str) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
+from sinpluma_async.json_encoding import compact_json
 
 MAX_CONTENT_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -44,10 +44,7 @@ def validate(document: Any) -> list[Any]:
 
 def serialize(document: list[Any]) -> str:
     """The stored form, compact UTF-8 JSON; 1 MiB at most."""
-    try:
-        serialized = orjson.dumps(document)
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits, which only the standard library writes
-        serialized = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    serialized = compact_json(document)
     if len(serialized) > MAX_CONTENT_BYTES:
         raise SlateError(f"content is larger than {MAX_CONTENT_BYTES} bytes serialized")
     return serialized.decode()

@@ -8,7 +8,6 @@ service validates the Slate document, and walking 5-20 KB twice would cost every
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -16,6 +15,7 @@ import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, InstanceOf, TypeAdapter, ValidationError
 
 from sinpluma_async.contract import format_timestamp
+from sinpluma_async.json_encoding import compact_json
 from sinpluma_async.pages.announcements import PageUpdated
 from sinpluma_async.requests import parse_json
 
@@ -218,11 +218,8 @@ def session_ended_event(session_ids: list[str]) -> SessionEndedEvent:
 
 def encode(value: ServerMessage | Event) -> str:
     """Compact JSON, keys in their declared order: every message and event the server sends."""
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:
-        # orjson holds integers to 64 bits; a client's `client_seq` may be longer, and is echoed.
-        return json.dumps(value, default=asdict, ensure_ascii=False, separators=(",", ":"))
+    # A client's `client_seq` may be longer than 64 bits, and is echoed: compact_json writes it.
+    return compact_json(value, default=asdict).decode()
 
 
 def decode_event(data: bytes | str) -> Event:

@@ -570,3 +570,15 @@ async def test_renewing_with_another_users_token_closes_with_4401(client, writer
         await authenticated(socket, writer)
         await send(socket, {"type": "auth", "token": other.access_token})
         assert await close_code(socket) == 4401
+
+
+async def test_a_client_seq_beyond_64_bits_is_echoed_exactly(client, writer, page):
+    client_seq = 2**70 + 1
+    async with client.websocket("/ws/autosave") as socket:
+        await authenticated(socket, writer)
+        await send(
+            socket,
+            {"type": "save", "page_id": page["page_id"], "client_seq": client_seq, "content": slate("a")},
+        )
+        ack = await receive(socket)
+    assert ack["type"] == "ack" and ack["client_seq"] == client_seq and ack["version"] == 2

@@ -1,4 +1,4 @@
-"""JSON response bodies: orjson writes the bytes the standard library wrote, and hands it the rest."""
+"""The JSON the service writes: orjson writes the bytes the standard library wrote, and hands it the rest."""
 
 from __future__ import annotations
 
