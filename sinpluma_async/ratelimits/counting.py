@@ -57,7 +57,7 @@ class Tally:
     shared: bool
     revoked: bool = False
     wrote_recently: bool = False
-    generations: Mapping[str, str] = field(default_factory=dict)
+    generations: Mapping[str, bytes] = field(default_factory=dict)
 
     @property
     def admitted(self) -> bool:
