@@ -37,6 +37,7 @@ from pymysql.constants.SERVER_STATUS import SERVER_STATUS_NO_BACKSLASH_ESCAPES
 from python_multipart.multipart import MultipartParser, MultipartState
 from quart import Quart, Response, request
 from quart.asgi import ASGIHTTPConnection
+from quart.json.provider import DefaultJSONProvider
 from quart.wrappers.request import Body, Request
 from quart_schema import (
     OpenAPIProvider,
@@ -120,6 +121,15 @@ def test_quart_json_provider_honours_sort_keys_and_ensure_ascii():
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     assert app.json.dumps({"b": 1, "a": "ñ"}) == '{"b": 1, "a": "ñ"}'
+
+
+def test_flask_json_provider_keeps_its_app_as_underscore_app():
+    """Without it, json_encoding.OrjsonResponses cannot tell debug mode or make its response:
+    Flask's JSONProvider documents `_app` as where it keeps the app, for its subclasses."""
+    app = Quart(__name__)
+    provider = DefaultJSONProvider(app)
+    app.debug = True
+    assert provider._app.debug is True and provider._app.response_class is app.response_class
 
 
 async def test_quart_405_carries_the_valid_methods():
