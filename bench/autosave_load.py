@@ -3,11 +3,15 @@
 Run:
   .venv/bin/python bench/autosave_load.py --editors 1000 [--seconds 30] [--workers 2] [--profile DIR]
   .venv/bin/python bench/autosave_load.py --editors 5000 --idle [--compression none]
+  .venv/bin/python bench/autosave_load.py --editors 1000 --floor
 
 Each editor holds one authenticated socket and, unless --idle, saves a 5-20 KB Slate document of
 its own page every 2 seconds; editors start spread over those 2 seconds so that they do not fire
 together. MariaDB + Redis; bcrypt runs at 4 rounds since only logins use it, before measuring.
 The client runs in this process and shares the machine's cores with the server: its CPU is reported.
+`--floor` sends the same saves to bench/bare_app.py's socket on the same Hypercorn settings: each
+save parsed and carried to MariaDB in one round trip, after one to Redis, and acked, with nothing
+of the service around it; what a socket save would cost if the service's own layers cost nothing.
 """
 
 from __future__ import annotations
@@ -24,16 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import (
-    expect,
-    latency_summary,
-    machine_busy_cpu,
-    mysql_connection,
-    named_processes_cpu,
-    running_server,
-)
+from harness import cpu_now, expect, latency_summary, mysql_connection, running_server
 from profile_top import sampled
 from seeding import WORDS
+from side_by_side import bare_server
 from websockets.asyncio.client import ClientConnection, connect
 
 from sinpluma_async.pages import slate
@@ -163,94 +161,105 @@ async def editor(
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    if args.floor:
+        with bare_server(b"[]", workers=args.workers) as bare:
+            pairs = [("not checked", page_id) for page_id in range(1, args.editors + 1)]
+            return await measure(
+                args, bare.process.pid, bare.url.replace("http://", "ws://") + "/floor", pairs
+            )
     with running_server("mariadb", workers=args.workers, env={"SINPLUMA_BCRYPT_ROUNDS": "4"}) as server:
         assert server.database is not None
         pairs = await accounts(server.url, server.database, args.editors)
-        idle_before = server_memory_mib(server.process.pid)
         url = server.url.replace("http://", "ws://") + "/ws/autosave"
-        sockets: list[ClientConnection] = []
-        compression = None if args.compression == "none" else args.compression
-        connect_started = time.perf_counter()
-        for start in range(0, len(pairs), 200):
-            batch = pairs[start : start + 200]
-            sockets += await asyncio.gather(*(open_editor(url, token, compression) for token, _ in batch))
-        connect_s = time.perf_counter() - connect_started
-        result: dict[str, Any] = {
-            "editors": len(sockets),
-            "workers": args.workers,
-            "compression": args.compression,
-            "connect_s": connect_s,
-            "server_rss_before_mib": idle_before,
-        }
-        if args.idle:
-            await asyncio.sleep(5)
-            result["server_rss_connected_mib"] = server_memory_mib(server.process.pid)
-            result["client_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            for socket in sockets:
-                await socket.close()
-            return result
-        payloads = documents(16)
-        latencies: list[float] = []
-        failures: list[str] = []
-        begin = time.perf_counter()
-        measure_from = begin + WARMUP_S
-        stop_at = measure_from + args.seconds
-        cpu: dict[str, float] = {}
-        rss_samples: list[float] = []
+        return await measure(args, server.process.pid, url, pairs)
 
-        def cpu_now() -> dict[str, float]:
-            return {
-                "server": server.cpu(),
-                "client": time.process_time(),
-                "mariadb": named_processes_cpu("mariadbd"),
-                "redis": named_processes_cpu("redis-server"),
-                "machine": machine_busy_cpu(),
-            }
 
-        async def sample() -> None:
-            await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-            before = cpu_now()
-            with sampled(server.process.pid, args.seconds, args.profile) as top:
-                while time.perf_counter() < stop_at:
-                    rss_samples.append(server_memory_mib(server.process.pid))
-                    await asyncio.sleep(1)
-                cpu.update({name: value - before[name] for name, value in cpu_now().items()})
-            if top:
-                result["top_frames"] = top
+async def measure(
+    args: argparse.Namespace, server_pid: int, url: str, pairs: list[tuple[str, int]]
+) -> dict[str, Any]:
+    """Open an editor's socket for each (token, page id) and save from each; the figures."""
+    idle_before = server_memory_mib(server_pid)
+    connect_started = time.perf_counter()
+    sockets = await open_editors(url, [token for token, _ in pairs], args.compression)
+    result: dict[str, Any] = {
+        "editors": len(sockets),
+        "floor": args.floor,
+        "workers": args.workers,
+        "compression": args.compression,
+        "connect_s": time.perf_counter() - connect_started,
+        "server_rss_before_mib": idle_before,
+    }
+    if args.idle:
+        await asyncio.sleep(5)
+        result["server_rss_connected_mib"] = server_memory_mib(server_pid)
+        result["client_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    else:
+        result |= await save_from_all(args, server_pid, sockets, [page_id for _, page_id in pairs])
+    for socket in sockets:
+        await socket.close()
+    return result
 
-        sampler = asyncio.create_task(sample())
-        rng = random.Random(11)
-        sent = await asyncio.gather(
-            *(
-                editor(
-                    socket,
-                    page_id,
-                    payloads,
-                    rng.random() * PERIOD_S,
-                    stop_at,
-                    measure_from,
-                    latencies,
-                    failures,
-                )
-                for socket, (_, page_id) in zip(sockets, pairs, strict=True)
+
+async def open_editors(url: str, tokens: list[str], compression: str) -> list[ClientConnection]:
+    """Sockets opened and authenticated 200 at a time."""
+    sockets: list[ClientConnection] = []
+    offered = None if compression == "none" else compression
+    for start in range(0, len(tokens), 200):
+        batch = tokens[start : start + 200]
+        sockets += await asyncio.gather(*(open_editor(url, token, offered) for token in batch))
+    return sockets
+
+
+async def save_from_all(
+    args: argparse.Namespace, server_pid: int, sockets: list[ClientConnection], page_ids: list[int]
+) -> dict[str, Any]:
+    """Every editor saves for WARMUP_S and `args.seconds` more; the acks and CPU of the latter."""
+    payloads = documents(16)
+    latencies: list[float] = []
+    failures: list[str] = []
+    measure_from = time.perf_counter() + WARMUP_S
+    stop_at = measure_from + args.seconds
+    sampler = asyncio.create_task(sample(args, server_pid, measure_from, stop_at))
+    rng = random.Random(11)
+    sent = await asyncio.gather(
+        *(
+            editor(
+                socket, page_id, payloads, rng.random() * PERIOD_S, stop_at, measure_from, latencies, failures
             )
+            for socket, page_id in zip(sockets, page_ids, strict=True)
         )
-        await sampler
-        for socket in sockets:
-            await socket.close()
-        measured = len(latencies)
-        result |= {
-            "seconds": args.seconds,
-            "saves_sent": sum(sent),
-            "acks_measured": measured,
-            "acks_per_s": measured / args.seconds,
-            "non_ack_messages": len(failures),
-            **{f"{name}_cpu_s": round(seconds, 2) for name, seconds in cpu.items()},
-            "server_cpu_ms_per_ack": round(1000 * cpu["server"] / max(1, measured), 2),
-            "server_rss_peak_mib": max(rss_samples, default=0.0),
-            **{f"ack_{key}": value for key, value in latency_summary(latencies or [0.0, 0.0]).items()},
-        }
-        return result
+    )
+    cpu, figures = await sampler
+    measured = len(latencies)
+    return figures | {
+        "seconds": args.seconds,
+        "saves_sent": sum(sent),
+        "acks_measured": measured,
+        "acks_per_s": measured / args.seconds,
+        "non_ack_messages": len(failures),
+        **{f"{name}_cpu_s": round(seconds, 2) for name, seconds in cpu.items()},
+        "server_cpu_ms_per_ack": round(1000 * cpu["server"] / max(1, measured), 2),
+        **{f"ack_{key}": value for key, value in latency_summary(latencies or [0.0, 0.0]).items()},
+    }
+
+
+async def sample(
+    args: argparse.Namespace, server_pid: int, measure_from: float, stop_at: float
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """CPU spent from `measure_from` to `stop_at`, by process; the peak memory and top frames."""
+    await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+    before = cpu_now(server_pid) | {"client": time.process_time()}
+    rss_samples: list[float] = []
+    with sampled(server_pid, args.seconds, args.profile) as top:
+        while time.perf_counter() < stop_at:
+            rss_samples.append(server_memory_mib(server_pid))
+            await asyncio.sleep(1)
+        after = cpu_now(server_pid) | {"client": time.process_time()}
+        cpu = {name: value - before[name] for name, value in after.items()}
+    figures: dict[str, Any] = {"server_rss_peak_mib": max(rss_samples, default=0.0)}
+    if top:
+        figures["top_frames"] = top
+    return cpu, figures
 
 
 def main() -> int:
@@ -260,6 +269,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--idle", action="store_true", help="connect and authenticate only; report memory")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="the same editors against bench/bare_app.py's socket, not the service",
+    )
     parser.add_argument("--profile", type=Path, help="py-spy the workers while measuring; samples go here")
     parser.add_argument(
         "--compression",

@@ -10,7 +10,10 @@ shaped like a reader's page (eight columns, 20 KB of text), through the service'
 (redis-py, aiomysql) with pools of the service's sizes. Nothing else: it is what a read would cost
 if the service's own layers cost nothing. `PUT /floor` is a save's: the body read and parsed,
 one Redis round trip, and one to MariaDB carrying the re-encoded document (a SELECT of its
-length, the document in hex). Neither touches a table or writes a key.
+length, the document in hex). Neither touches a table or writes a key. `WEBSOCKET /floor` is an
+editor's socket with the same save for each message (bench/autosave_load.py --floor): answers
+"ready" to the first message without checking it, then parses each save, makes the two round
+trips and sends an ack; there are no versions, no validation, no coalescing and no announcements.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import aiomysql
 import orjson
 import redis.asyncio
-from quart import Quart, Response, request
+from quart import Quart, Response, request, websocket
 
 # hypercorn.toml hands Hypercorn's lines to the root logger, which the service configures and this
 # app must too: the harness waits for its "Running on" line.
@@ -51,9 +54,11 @@ SAVE_TRIP = "SELECT LENGTH(UNHEX('%s'))"
 
 @app.before_serving
 async def connect() -> None:
-    clients.redis = redis.asyncio.Redis.from_url(
+    # Blocking, as the service's: a thousand editors' saves wait for one of the 50 connections.
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
         os.environ.get("FLOOR_REDIS_URL", "redis://127.0.0.1:6379/0"), max_connections=50
     )
+    clients.redis = redis.asyncio.Redis(connection_pool=pool)
     clients.mariadb = await aiomysql.create_pool(
         host="127.0.0.1", port=3306, user="root", password="", db="test", maxsize=20, autocommit=True
     )
@@ -83,11 +88,32 @@ async def floor() -> Response:
 @app.put("/floor")
 async def floor_save() -> Response:
     document = orjson.loads(await request.get_data())
+    await save_trips(document["content"])
+    return Response(b'{"version": 2}', content_type="application/json")
+
+
+@app.websocket("/floor")
+async def floor_socket() -> None:
+    await websocket.receive()
+    await websocket.send('{"type":"ready"}')
+    while True:
+        message = orjson.loads(await websocket.receive())
+        await save_trips(message["content"])
+        ack = {
+            "type": "ack",
+            "page_id": message["page_id"],
+            "client_seq": message["client_seq"],
+            "version": 2,
+        }
+        await websocket.send(orjson.dumps(ack).decode())
+
+
+async def save_trips(content: Any) -> None:
+    """A save's two round trips: Redis, then MariaDB carrying the re-encoded document."""
     await clients.redis.get("sinpluma-bench:floor")
     async with clients.mariadb.acquire() as connection, connection.cursor() as cursor:
-        await cursor.execute(SAVE_TRIP % orjson.dumps(document["content"]).hex())
+        await cursor.execute(SAVE_TRIP % orjson.dumps(content).hex())
         await cursor.fetchone()
-    return Response(b'{"version": 2}', content_type="application/json")
 
 
 @app.get("/healthz")

@@ -38,11 +38,20 @@ BENCH_RATE_LIMITS = ",".join(f"{name}=100000000/1m" for name in POLICIES if name
 
 def process_tree_cpu(root: int) -> float:
     """User + system CPU seconds of `root` and every live descendant (Hypercorn spawns its workers)."""
+    return process_tree_cpu_of(root, (11, 12))
+
+
+def process_tree_system_cpu(root: int) -> float:
+    """The kernel's share of `process_tree_cpu`: system calls, and loopback TCP delivered by them."""
+    return process_tree_cpu_of(root, (12,))
+
+
+def process_tree_cpu_of(root: int, columns: tuple[int, ...]) -> float:
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
     for pid, fields in process_stats():
         parents[pid] = int(fields[1])
-        times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        times[pid] = sum(int(fields[column]) for column in columns) / CLOCK_TICKS
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
@@ -71,6 +80,18 @@ def machine_busy_cpu() -> float:
         int, Path("/proc/stat").read_text().split()[1:9]
     )
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def cpu_now(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server's processes (and the kernel's share), MariaDB, Redis and
+    the whole machine: subtract two of these to get what a measured stretch cost each."""
+    return {
+        "server": process_tree_cpu(server_pid),
+        "server_system": process_tree_system_cpu(server_pid),
+        "mariadb": named_processes_cpu("mariadbd"),
+        "redis": named_processes_cpu("redis-server"),
+        "machine": machine_busy_cpu(),
+    }
 
 
 def mysql_connection(database: str | None = None) -> pymysql.Connection[Any]:
@@ -127,6 +148,9 @@ class Server:
 
     def cpu(self) -> float:
         return process_tree_cpu(self.process.pid)
+
+    def system_cpu(self) -> float:
+        return process_tree_system_cpu(self.process.pid)
 
 
 @contextmanager

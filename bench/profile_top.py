@@ -4,10 +4,13 @@
 with `py-spy record --format raw` for `seconds` and yields a list that, once the block ends, holds
 the top frames: by own samples ("self") and by samples with the frame anywhere on the stack
 ("total"), as shares of all samples. py-spy is not in the locks: `pip install py-spy` first.
+With `BENCH_NATIVE_FRAMES=1` in the environment py-spy also samples C frames (`--native`): what
+Python frames call into uvloop, the driver's C parts or the allocator shows under its own name.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -33,6 +36,7 @@ def sampled(server_pid: int, seconds: float, directory: Path | None) -> Iterator
         return
     directory.mkdir(parents=True, exist_ok=True)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    native = os.environ.get("BENCH_NATIVE_FRAMES") == "1"  # py-spy stops the process to unwind C
     outputs = [directory / f"{pid}.txt" for pid in children(server_pid)]
     recorders = [
         subprocess.Popen(
@@ -45,7 +49,7 @@ def sampled(server_pid: int, seconds: float, directory: Path | None) -> Iterator
                 str(int(seconds)),
                 "--format",
                 "raw",
-                "--nonblocking",
+                *(["--native"] if native else ["--nonblocking"]),
                 "--output",
                 str(output),
             ],

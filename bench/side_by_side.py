@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from harness import PYTHON, machine_busy_cpu, named_processes_cpu, process_tree_cpu, running_server
+from harness import PYTHON, cpu_now, running_server
 from profile_top import sampled
 from seeding import PageSet, page_document, seed_pages
 from servers import HOST, PROJECT_ROOT, ServerProcess, free_port
@@ -44,21 +44,12 @@ CONTENDED_EDITORS = 50
 READ_PAGES = 20
 
 
-def bare_server(body: bytes) -> ServerProcess:
+def bare_server(body: bytes, workers: int = 2) -> ServerProcess:
     port = free_port()
     command = [PYTHON, "-m", "hypercorn", "--config", str(PROJECT_ROOT / "hypercorn.toml")]
-    command += ["--bind", f"{HOST}:{port}", "--workers", "2", "--access-logfile=", "bare_app:app"]
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--access-logfile=", "bare_app:app"]
     environment = {**os.environ, "PYTHONPATH": str(BENCH), "BARE_BODY": body.decode()}
     return ServerProcess(command, port=port, environment=environment, health_path="/healthz")
-
-
-def cpu_now(server_pid: int) -> dict[str, float]:
-    return {
-        "server": process_tree_cpu(server_pid),
-        "mariadb": named_processes_cpu("mariadbd"),
-        "redis": named_processes_cpu("redis-server"),
-        "machine": machine_busy_cpu(),
-    }
 
 
 def load(spec: dict[str, Any], server_pid: int, profile: Path | None) -> dict[str, Any]:
@@ -77,7 +68,8 @@ def load(spec: dict[str, Any], server_pid: int, profile: Path | None) -> dict[st
         client.wait()
     served = max(1, result["requests"])
     result |= {
-        f"{name}_cpu_ms": round(1000 * spent[name] / served, 2) for name in ("server", "mariadb", "redis")
+        f"{name}_cpu_ms": round(1000 * spent[name] / served, 2)
+        for name in ("server", "server_system", "mariadb", "redis")
     }
     result["client_cpu_ms"] = round(1000 * result.pop("client_cpu_s") / served, 2)
     result["machine_cpu_s"] = round(spent["machine"], 1)
