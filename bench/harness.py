@@ -149,9 +149,6 @@ class Server:
     def cpu(self) -> float:
         return process_tree_cpu(self.process.pid)
 
-    def system_cpu(self) -> float:
-        return process_tree_system_cpu(self.process.pid)
-
 
 @contextmanager
 def running_server(

@@ -6,6 +6,7 @@ the top frames: by own samples ("self") and by samples with the frame anywhere o
 ("total"), as shares of all samples. py-spy is not in the locks: `pip install py-spy` first.
 With `BENCH_NATIVE_FRAMES=1` in the environment py-spy also samples C frames (`--native`): what
 Python frames call into uvloop, the driver's C parts or the allocator shows under its own name.
+py-spy then stops each worker to sample it, so that run's latency and CPU figures do not count.
 """
 
 from __future__ import annotations
