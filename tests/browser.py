@@ -72,6 +72,16 @@ class Page:
             raise AssertionError(f"the script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
+    def evaluate_when(self, ready: str, expression: str, within: float = 30) -> Any:
+        """The value of `expression` once `ready` is true in the page (looked at every 50 ms), or
+        after `within` seconds as it is then: for what a page's scripts render after its load."""
+        script = (
+            "new Promise(done => { const started = Date.now(); const look = () => {"
+            f" if (({ready}) || Date.now() - started > {round(within * 1000)}) done({expression});"
+            " else setTimeout(look, 50); }; look(); })"
+        )
+        return self.evaluate(script, timeout=within + STARTUP_SECONDS)
+
 
 @contextmanager
 def chromium_page(url: str) -> Iterator[Page]:

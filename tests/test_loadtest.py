@@ -23,6 +23,12 @@ SECONDS = 10
 READER_REQUESTS = ("/notebooks/?scope=public", "/notebooks/[id]", "/pages/[id] (reader)", "/search")
 WRITER_REQUESTS = ("/user/login", "/notebooks/", "/pages/", "/pages/[id]", "/user/token/refresh")
 EDITOR_REQUESTS = ("connect + auth", "save → ack", "auth renewal")
+# The report is a React page, rendered after its load event.
+REPORT_SHOWN = (
+    "document.body.innerText.includes('Request Statistics')"
+    " && document.querySelectorAll('canvas').length >= 3"
+)
+REPORT = "({text: document.body.innerText, charts: document.querySelectorAll('canvas').length})"
 
 
 @pytest.fixture
@@ -57,8 +63,8 @@ def test_a_short_mixed_run_holds_measures_every_kind_and_its_report_opens(short_
         assert name in rows and int(rows[name]["Request Count"]) > 0, (name, run.stdout[-6000:])
     assert (tmp_path / "run_stats_history.csv").read_text().count("\n") > SECONDS // 2
     with chromium_page((tmp_path / "report.html").as_uri()) as page:
-        text = page.evaluate("document.body.innerText")
-        charts = page.evaluate("document.querySelectorAll('canvas').length")
+        shown = page.evaluate_when(REPORT_SHOWN, REPORT)
+    text, charts = shown["text"], shown["charts"]
     assert "Locust Test Report" in text and "Request Statistics" in text
     assert "save → ack" in text and "/pages/[id] (reader)" in text
     assert charts == 3
