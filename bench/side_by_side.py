@@ -16,9 +16,10 @@ authenticated reader's GET /pages/<id> of 20 published 20 KB pages, 64 connectio
 (50 editors on 50 pages of one notebook). `--before` serves a second checkout's package too,
 alternating it with this one (or `--after`) round by round: checkouts at fixed commits keep edits
 out of a sitting. The load comes from bench/load_client.py (aiohttp, its own process); every line
-reports req/s, p50, p99, failures and CPU ms per request of the server, mariadbd, redis-server and
-the load generator. `--profile` also samples the server's workers with py-spy during each scenario
-(its CPU then counts too) and prints their top frames (bench/profile_top.py).
+reports req/s, p50, p99, failures and CPU ms per request of the server (and the kernel's share of
+it), mariadbd, redis-server and the load generator. `--profile` also samples the server's workers
+with py-spy during each scenario (its CPU then counts too) and prints their top frames
+(bench/profile_top.py).
 """
 
 from __future__ import annotations
