@@ -3,7 +3,9 @@
 Answers, problem documents, socket messages, stored Slate documents and log lines are compact
 UTF-8 JSON with keys in their order. orjson writes them several times faster than the standard
 library; what it cannot encode (an integer beyond 64 bits, which a client's number may be) goes
-to the standard library, which writes the same text for everything else (`compact_json`).
+to the standard library, which writes the same text for everything else (`compact_json`). A lone
+surrogate, which UTF-8 cannot hold, is written escaped, as the standard library's default
+(`ensure_ascii`) writes it.
 
 A route that returns a model, a dict or a list has its body written by the app's JSON provider,
 `OrjsonResponses`. Quart's own (Flask's) encodes with the standard library: 37-46 us for a listing
@@ -37,7 +39,10 @@ def compact_json(value: Any, *, default: Default | None = None, dates_by_default
         return orjson.dumps(value, default=default, option=option)
     except orjson.JSONEncodeError:
         text = json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
-        return text.encode()
+        try:
+            return text.encode()
+        except UnicodeEncodeError:  # a lone surrogate (from bytes decoded with surrogateescape, say)
+            return json.dumps(value, default=default, separators=(",", ":")).encode()  # as \u escapes
 
 
 class OrjsonResponses(DefaultJSONProvider):

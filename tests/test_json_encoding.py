@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sinpluma_async.json_encoding import compact_json
 from sinpluma_async.notebooks.schemas import NotebookRead
 from tests.support import create_notebook
 
@@ -78,3 +79,9 @@ async def test_debug_mode_indents_as_quart_does(app):
     finally:
         app.debug = False
     assert await response.get_data() == b'{\n  "a": [\n    1\n  ]\n}\n'
+
+
+def test_a_lone_surrogate_is_written_as_its_escape():
+    assert compact_json({"name": "caf\udce9"}) == b'{"name":"caf\\udce9"}'
+    assert json.loads(compact_json(["caf\udce9", "año"])) == ["caf\udce9", "año"]
+    assert compact_json({"word": "año"}) == '{"word":"año"}'.encode()

@@ -130,3 +130,12 @@ def test_json_lines_carry_what_orjson_alone_cannot_encode():
     odd, plain = json_lines(stream)
     assert odd["counts"] == {"7": "seven"} and odd["huge"] == 2**70 and odd["thing"] == "<opaque>"
     assert plain["thing"] == "<opaque>" and plain["word"] == "año" and plain["logger"] == "sinpluma.test"
+
+
+def test_a_json_line_holding_a_lone_surrogate_is_written_with_it_escaped():
+    """Text decoded with surrogateescape (an OS error's file name, say) still makes its line."""
+    with captured_log("json") as stream:
+        structlog.get_logger("sinpluma.test").warning("odd name", name="caf\udce9", word="año")
+    (line,) = json_lines(stream)
+    assert line["name"] == "caf\udce9" and line["word"] == "año"
+    assert "\\udce9" in stream.getvalue()
