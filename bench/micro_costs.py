@@ -2,7 +2,8 @@
 
 Run (the machine-wide lock held):
   flock /tmp/sinpluma-bench.lock .venv/bin/python bench/micro_costs.py \
-      [access-line] [column-descriptions] [etag] [checkout] [redis] [cors] [json-response] [--runs 5]
+      [access-line] [column-descriptions] [etag] [checkout] [redis] [cors] [json-response]
+      [document-json] [--runs 5]
 
 - access-line: the access line to /dev/null through structlog's bridge into the standard
   library's logging (how it was written before), and as `configure_logging` writes it now.
@@ -20,6 +21,8 @@ Run (the machine-wide lock held):
 - json-response: a save's answer and a listing of 20 notebooks made into a response by Quart's own
   JSON provider (the standard library, with the service's settings) and by the service's
   (`json_encoding.OrjsonResponses`).
+- document-json: a 20 KB page's document written by orjson with OPT_NON_STR_KEYS (as
+  `compact_json` wrote every document before) and by `compact_json` now, which leaves that option out.
 
 Each line: microseconds per operation, best of the loop's runs (CPU time for `checkout`, which
 waits on the network).
@@ -40,6 +43,7 @@ from functools import partial
 from typing import Any
 
 import aiomysql
+import orjson
 import structlog
 import uvloop
 from quart import Response
@@ -51,6 +55,7 @@ from sinpluma_async.config import Settings
 from sinpluma_async.db.column_descriptions_once import kept_description
 from sinpluma_async.db.engines import create_engine
 from sinpluma_async.db.pooled_drivers import pooled_driver
+from sinpluma_async.json_encoding import compact_json
 from sinpluma_async.observability.logs import ACCESS_LOG, SHARED_PROCESSORS, configure_logging, log_handler
 from sinpluma_async.pages import slate
 from sinpluma_async.redis_client.connections import connect_redis
@@ -240,6 +245,16 @@ async def json_answers(runs: int) -> dict[str, float]:
     return figures
 
 
+def document_json(runs: int) -> dict[str, float]:
+    document = page_document()
+    with_option = partial(orjson.dumps, document, option=orjson.OPT_NON_STR_KEYS)
+    assert with_option() == compact_json(document)  # the same bytes
+    return {
+        "orjson with OPT_NON_STR_KEYS": best_us(with_option, 20_000, runs),
+        "compact_json": best_us(partial(compact_json, document), 20_000, runs),
+    }
+
+
 MEASURES: dict[str, Callable[[int], dict[str, float]]] = {
     "access-line": access_line,
     "column-descriptions": column_descriptions,
@@ -248,6 +263,7 @@ MEASURES: dict[str, Callable[[int], dict[str, float]]] = {
     "redis": lambda runs: uvloop.run(redis_round_trips(runs)),
     "cors": lambda runs: uvloop.run(cors_after_request(runs)),
     "json-response": lambda runs: uvloop.run(json_answers(runs)),
+    "document-json": document_json,
 }
 
 

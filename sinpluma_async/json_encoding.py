@@ -2,10 +2,10 @@
 
 Answers, problem documents, socket messages, stored Slate documents and log lines are compact
 UTF-8 JSON with keys in their order. orjson writes them several times faster than the standard
-library; what it cannot encode (an integer beyond 64 bits, which a client's number may be) goes
-to the standard library, which writes the same text for everything else (`compact_json`). A lone
-surrogate, which UTF-8 cannot hold, is written escaped, as the standard library's default
-(`ensure_ascii`) writes it.
+library; what it cannot encode (an integer beyond 64 bits, which a client's number may be, or a
+key that is not a string) goes to the standard library, which writes the same text for everything
+else (`compact_json`). A lone surrogate, which UTF-8 cannot hold, is written escaped, as the
+standard library's default (`ensure_ascii`) writes it.
 
 A route that returns a model, a dict or a list has its body written by the app's JSON provider,
 `OrjsonResponses`. Quart's own (Flask's) encodes with the standard library: 37-46 us for a listing
@@ -34,7 +34,10 @@ def compact_json(value: Any, *, default: Default | None = None, dates_by_default
 
     orjson writes a date in ISO 8601 itself unless `dates_by_default`; the standard library
     always hands dates to `default`."""
-    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_PASSTHROUGH_DATETIME if dates_by_default else 0)
+    # Keys other than strings (a log line's counts by id, say) go to the standard library, which
+    # writes them as orjson's OPT_NON_STR_KEYS would: that option doubles orjson's time on a
+    # document (7-9 against 13-18 us for 20 KB), and no save, message or answer needs it.
+    option = orjson.OPT_PASSTHROUGH_DATETIME if dates_by_default else 0
     try:
         return orjson.dumps(value, default=default, option=option)
     except orjson.JSONEncodeError:
